@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
+import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
+import type { Database, Driver } from './db/client.js';
+import type { Env } from './env.js';
+import type { Logger } from './logger.js';
+
+/** Long-lived things every request can reach; built once per server instance. */
+export interface Deps {
+  env: Env;
+  db: Database;
+  driver: Driver;
+  logger: Logger;
+  version: string;
+  startedAt: number;
+}
+
+export interface RequestInfo {
+  requestId: string;
+  transport: 'http' | 'ws';
+  ip: string | undefined;
+  userAgent: string | undefined;
+  /** Only over HTTP: lets auth procedures set and clear cookies. */
+  res: ServerResponse | undefined;
+  headers: IncomingMessage['headers'];
+  connectionParams: Record<string, string | undefined> | null;
+}
+
+export type Context = Deps & { request: RequestInfo };
+
+const requestIds = new WeakMap<IncomingMessage, string>();
+
+/** Takes a well-formed caller-supplied request id, or makes one; remembered for the request log. */
+export function assignRequestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+  requestIds.set(req, id);
+  return id;
+}
+
+/** The caller's address; `X-Forwarded-For` only when configured to sit behind a proxy. */
+export function clientIp(req: IncomingMessage, trustProxy: boolean): string | undefined {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const value = Array.isArray(forwarded) ? forwarded.join(',') : forwarded;
+    // The right-most entry is the one our own proxy appended; entries left of it are client-controlled.
+    const last = value
+      ?.split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)
+      .at(-1);
+    if (last) return normalizeIp(last);
+  }
+  const remote = req.socket.remoteAddress;
+  return remote ? normalizeIp(remote) : undefined;
+}
+
+function normalizeIp(ip: string): string {
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
+
+export function createContextFactory(deps: Deps) {
+  return (opts: CreateHTTPContextOptions | CreateWSSContextFnOptions): Context => {
+    const isWs = !('setHeader' in opts.res);
+    const userAgent = opts.req.headers['user-agent'];
+    return {
+      ...deps,
+      request: {
+        requestId: requestIds.get(opts.req) ?? randomUUID(),
+        transport: isWs ? 'ws' : 'http',
+        ip: clientIp(opts.req, deps.env.TRUST_PROXY),
+        userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : undefined,
+        res: isWs ? undefined : (opts.res as ServerResponse),
+        headers: opts.req.headers,
+        connectionParams: opts.info.connectionParams,
+      },
+    };
+  };
+}

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+
+const DEFAULT_STUN = ['stun:stun.l.google.com:19302', 'stun:stun1.l.google.com:19302'];
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+const rateLimitOverride = z.union([
+  z.strictObject({ max: z.number().int().positive(), windowSeconds: z.number().int().positive() }),
+  z.strictObject({ perSecond: z.number().positive(), burst: z.number().int().positive() }),
+]);
+
+const rateLimits = z.string().transform((value, ctx) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+    return z.NEVER;
+  }
+  const result = z.record(z.string(), rateLimitOverride).safeParse(parsed);
+  if (!result.success) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must map limit keys to {"max","windowSeconds"} or {"perSecond","burst"}',
+    });
+    return z.NEVER;
+  }
+  return result.data;
+});
+
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+const schema = z
+  .object({
+    PORT: int(0, 65535).default(4000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    DATABASE_URL: z
+      .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// connection string' })
+      .optional(),
+    DATA_DIR: z.string().min(1).default('./.data'),
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    JWT_SECRET: z
+      .string()
+      .refine((value) => Buffer.byteLength(value) >= 32, 'must be at least 32 bytes')
+      .optional(),
+    ACCESS_TOKEN_TTL_SECONDS: int(1, 86_400).default(900),
+    REFRESH_TOKEN_TTL_SECONDS: int(60, 31_536_000).default(2_592_000),
+    SESSION_IDLE_TTL_SECONDS: int(60, 31_536_000).default(604_800),
+    EMAIL_CODE_TTL_SECONDS: int(1, 86_400).default(300),
+    RESET_TOKEN_TTL_SECONDS: int(1, 604_800).default(1800),
+    BCRYPT_COST: int(4, 16).default(12),
+    MAIL_TRANSPORT: z.enum(['resend', 'file', 'console']).optional(),
+    RESEND_API_KEY: z.string().min(1).optional(),
+    MAIL_FROM: z.string().min(3).default('CryptWeb <no-reply@cryptweb.local>'),
+    RESEND_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+    MAIL_FILE: z.string().min(1).optional(),
+    APP_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4000'),
+    CORS_ORIGINS: csv.pipe(z.array(z.url({ protocol: /^https?$/ }))).default([]),
+    TRUST_PROXY: bool.default(false),
+    RATE_LIMITS: rateLimits.optional(),
+    STUN_URLS: csv.default(DEFAULT_STUN),
+    TURN_URLS: csv.default([]),
+    TURN_SECRET: z.string().min(1).optional(),
+    TURN_TTL_SECONDS: int(60, 604_800).default(3600),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+    WS_PING_INTERVAL_MS: int(100, 600_000).default(30_000),
+  })
+  .transform((value) => {
+    const mailTransport = value.MAIL_TRANSPORT ?? (value.RESEND_API_KEY ? 'resend' : 'file');
+    return {
+      ...value,
+      MAIL_TRANSPORT: mailTransport,
+      MAIL_FILE: value.MAIL_FILE ?? `${value.DATA_DIR.replace(/\/+$/, '')}/mail.jsonl`,
+      RATE_LIMITS: value.RATE_LIMITS ?? {},
+    };
+  });
+
+export type Env = z.output<typeof schema>;
+export type EnvInput = Record<string, string | undefined>;
+
+/** Thrown when the environment is invalid; the message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates an environment; unset and empty variables take their defaults. */
+export function parseEnv(source: EnvInput): Env {
+  const input = Object.fromEntries(
+    Object.keys(schema.in.shape).map((key) => [key, emptyAsUndefined(source[key])]),
+  );
+  const result = schema.safeParse(input);
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? 'environment'),
+        message: issue.message,
+      }));
+  problems.push(...productionProblems(input));
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  return result.data;
+}
+
+/** What `NODE_ENV=production` demands on top of valid values: a real secret, real mail, Secure cookies. */
+function productionProblems(input: Record<string, unknown>) {
+  if (input.NODE_ENV !== 'production') return [];
+  const problems: { variable: string; message: string }[] = [];
+  if (input.JWT_SECRET === undefined) {
+    problems.push({ variable: 'JWT_SECRET', message: 'is required in production' });
+  }
+  const transport = input.MAIL_TRANSPORT ?? (input.RESEND_API_KEY ? 'resend' : 'file');
+  if (transport !== 'resend' || input.RESEND_API_KEY === undefined) {
+    problems.push({
+      variable: 'RESEND_API_KEY',
+      message:
+        'production sends real mail: set RESEND_API_KEY (and MAIL_TRANSPORT=resend or unset)',
+    });
+  }
+  if (typeof input.APP_URL !== 'string' || !input.APP_URL.startsWith('https://')) {
+    problems.push({
+      variable: 'APP_URL',
+      message: 'must be an https:// URL in production (cookies are Secure)',
+    });
+  }
+  return problems;
+}
+
+/** The one place that reads process.env. */
+export function loadEnv(): Env {
+  return parseEnv(process.env);
+}

@@ -1,0 +1,112 @@
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
+
+/** Every stable `data.reason` a client may branch on, with the tRPC code it travels under. */
+export const REASONS = {
+  INVALID_INPUT: 'BAD_REQUEST',
+  EMAIL_TAKEN: 'CONFLICT',
+  WEAK_PASSWORD: 'BAD_REQUEST',
+  CODE_INVALID: 'BAD_REQUEST',
+  CODE_EXPIRED: 'BAD_REQUEST',
+  CODE_ATTEMPTS_EXCEEDED: 'BAD_REQUEST',
+  INVALID_CREDENTIALS: 'UNAUTHORIZED',
+  EMAIL_NOT_VERIFIED: 'FORBIDDEN',
+  REFRESH_INVALID: 'UNAUTHORIZED',
+  REFRESH_EXPIRED: 'UNAUTHORIZED',
+  REFRESH_REUSED: 'UNAUTHORIZED',
+  UNAUTHENTICATED: 'UNAUTHORIZED',
+  SESSION_NOT_FOUND: 'NOT_FOUND',
+  PASSWORDS_DIFFER: 'BAD_REQUEST',
+  TOKEN_INVALID: 'BAD_REQUEST',
+  TOKEN_EXPIRED: 'BAD_REQUEST',
+  TOKEN_USED: 'BAD_REQUEST',
+  RECEIVER_NOT_FOUND: 'NOT_FOUND',
+  NO_PEER: 'PRECONDITION_FAILED',
+  RATE_LIMITED: 'TOO_MANY_REQUESTS',
+  DATABASE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+} as const satisfies Record<string, TRPC_ERROR_CODE_KEY>;
+
+export type Reason = keyof typeof REASONS;
+
+const MESSAGES: Record<Reason, string> = {
+  INVALID_INPUT: 'The input is invalid',
+  EMAIL_TAKEN: 'An account with this email already exists',
+  WEAK_PASSWORD: 'This password is too common; choose another',
+  CODE_INVALID: 'The code is invalid',
+  CODE_EXPIRED: 'The code has expired; ask for a new one',
+  CODE_ATTEMPTS_EXCEEDED: 'Too many wrong codes; ask for a new one',
+  INVALID_CREDENTIALS: 'Wrong email or password',
+  EMAIL_NOT_VERIFIED: 'Verify your email before signing in',
+  REFRESH_INVALID: 'The refresh token is invalid',
+  REFRESH_EXPIRED: 'The session has expired; sign in again',
+  REFRESH_REUSED: 'The refresh token was already used; the session has been revoked',
+  UNAUTHENTICATED: 'Sign in to continue',
+  SESSION_NOT_FOUND: 'Session not found',
+  PASSWORDS_DIFFER: 'The passwords do not match',
+  TOKEN_INVALID: 'The reset link is invalid',
+  TOKEN_EXPIRED: 'The reset link has expired',
+  TOKEN_USED: 'The reset link was already used',
+  RECEIVER_NOT_FOUND: 'No account with this email',
+  NO_PEER: 'Open a signaling subscription first',
+  RATE_LIMITED: 'Too many requests; try again later',
+  DATABASE_UNAVAILABLE: 'The database is unavailable; try again shortly',
+};
+
+export interface DomainErrorOptions {
+  /** Overrides the reason's usual code (e.g. INVALID_CREDENTIALS is BAD_REQUEST in changePassword). */
+  code?: TRPC_ERROR_CODE_KEY;
+  message?: string;
+  retryAfterSeconds?: number;
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/** What services throw; the tRPC layer turns it into a TRPCError with `data.reason`. */
+export class DomainError extends Error {
+  readonly code: TRPC_ERROR_CODE_KEY;
+  readonly retryAfterSeconds: number | undefined;
+  /** Extra fields for the error's `data` (e.g. the health report). */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    readonly reason: Reason,
+    options: DomainErrorOptions = {},
+  ) {
+    super(options.message ?? MESSAGES[reason], { cause: options.cause });
+    this.name = 'DomainError';
+    this.code = options.code ?? REASONS[reason];
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.details = options.details;
+  }
+}
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  '53300', // too_many_connections
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+]);
+
+/** True when an error (or anything in its cause chain) says the database cannot be reached. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current instanceof Object; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) {
+      return true;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

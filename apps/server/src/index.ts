@@ -1,0 +1,3 @@
+export { ConfigError, type Env, parseEnv } from './env.js';
+export type { AppRouter } from './routers/_app.js';
+export { type App, type AppOptions, createApp } from './server.js';

@@ -1,0 +1,228 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import type { DestinationStream } from 'pino';
+import { WebSocketServer } from 'ws';
+import { assignRequestId, createContextFactory, type Deps } from './context.js';
+import { type DatabaseHandle, openDatabase } from './db/client.js';
+import { migrateDatabase } from './db/migrate.js';
+import type { Env } from './env.js';
+import { DomainError } from './errors.js';
+import { applyCors, declaredBodyTooLarge, MAX_BODY_BYTES, sendJson } from './http.js';
+import { createLogger, type Logger } from './logger.js';
+import { appRouter } from './routers/_app.js';
+import { healthReport } from './services/health.js';
+
+const { version } = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+) as { version: string };
+
+export interface AppOptions {
+  env: Env;
+  /** Where JSON log lines go (stdout by default); tests capture them. */
+  logDestination?: DestinationStream;
+  logger?: Logger;
+}
+
+export interface App {
+  deps: Deps;
+  server: Server;
+  /** Resolves once listening; the URL uses the bound port (PORT=0 picks a free one). */
+  listen(): Promise<string>;
+  /** Graceful stop: refuse new work, finish in flight, close sockets and the database. */
+  stop(): Promise<void>;
+}
+
+/** Opens and migrates the database, then wires HTTP and WebSocket onto one node:http server. */
+export async function createApp(options: AppOptions): Promise<App> {
+  const { env } = options;
+  const logger = options.logger ?? createLogger(env, options.logDestination);
+  const database: DatabaseHandle = await openDatabase({
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.DATA_DIR,
+  });
+  try {
+    await migrateDatabase(database, env.DATABASE_URL);
+  } catch (error) {
+    await database.close().catch(() => {});
+    throw error;
+  }
+
+  const deps: Deps = {
+    env,
+    db: database.db,
+    driver: database.driver,
+    logger,
+    version,
+    startedAt: Date.now(),
+  };
+  const createContext = createContextFactory(deps);
+
+  const onError = ({
+    error,
+    path,
+  }: {
+    error: { code: string; cause?: unknown };
+    path?: string;
+  }) => {
+    if (error.code === 'INTERNAL_SERVER_ERROR') {
+      logger.error({ err: error, path }, 'procedure failed');
+    } else if (error.code === 'SERVICE_UNAVAILABLE') {
+      logger.warn({ path, err: error.cause }, 'database unavailable');
+    }
+  };
+
+  const trpcHandler = createHTTPHandler({
+    router: appRouter,
+    basePath: '/trpc/',
+    maxBodySize: MAX_BODY_BYTES,
+    createContext,
+    onError,
+    responseMeta({ errors }) {
+      const retryAfter = errors
+        .map((error) =>
+          error.cause instanceof DomainError ? error.cause.retryAfterSeconds : undefined,
+        )
+        .find((value) => value !== undefined);
+      return retryAfter === undefined ? {} : { headers: { 'retry-after': String(retryAfter) } };
+    },
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (applyCors(req, res, env.CORS_ORIGINS)) return;
+    if (declaredBodyTooLarge(req)) {
+      req.resume();
+      sendJson(
+        res,
+        413,
+        { error: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body over 1 MiB' } },
+        { connection: 'close' },
+      );
+      return;
+    }
+    if (url.pathname === '/trpc' || url.pathname.startsWith('/trpc/')) {
+      trpcHandler(req, res);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, {
+        error: { code: 'METHOD_NOT_SUPPORTED', message: 'Method not allowed' },
+      });
+      return;
+    }
+    switch (url.pathname) {
+      case '/':
+        sendJson(res, 200, { name: 'cryptweb', version });
+        return;
+      case '/healthz':
+        sendJson(res, 200, { status: 'up' });
+        return;
+      case '/readyz': {
+        const report = await healthReport(deps);
+        sendJson(res, report.database.status === 'healthy' ? 200 : 503, report);
+        return;
+      }
+      default:
+        sendJson(res, 404, {
+          error: { code: 'NOT_FOUND', message: `No route for ${url.pathname}` },
+        });
+    }
+  };
+
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    const requestId = assignRequestId(req);
+    res.setHeader('x-request-id', requestId);
+    res.once('finish', () => {
+      logger.info(
+        {
+          requestId,
+          method: req.method,
+          path: (req.url ?? '/').split('?')[0],
+          status: res.statusCode,
+          durationMs: Math.round((performance.now() - started) * 100) / 100,
+        },
+        'request',
+      );
+    });
+    handle(req, res).catch((error: unknown) => {
+      logger.error({ err: error, requestId }, 'request failed');
+      if (!res.headersSent)
+        sendJson(res, 500, {
+          error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' },
+        });
+      else res.destroy();
+    });
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
+  const wsHandler = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext,
+    onError,
+    keepAlive: { enabled: true, pingMs: env.WS_PING_INTERVAL_MS, pongWaitMs: 5000 },
+  });
+  server.on('upgrade', (req, socket, head) => {
+    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+    if (pathname !== '/trpc' && pathname !== '/trpc/') {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    assignRequestId(req);
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info('shutting down');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Tell tRPC clients to reconnect (to another instance), then close the sockets.
+      wsHandler.broadcastReconnectNotification();
+      for (const client of wss.clients) client.close(1012, 'server restarting');
+      wss.close();
+      const grace = setTimeout(() => {
+        for (const socket of sockets) socket.destroy();
+        for (const client of wss.clients) client.terminate();
+      }, 5000);
+      await closed;
+      clearTimeout(grace);
+      await database
+        .close()
+        .catch((error: unknown) => logger.warn({ err: error }, 'database close failed'));
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+
+  return {
+    deps,
+    server,
+    stop,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(env.PORT, env.HOST, () => {
+          server.off('error', reject);
+          const { port } = server.address() as AddressInfo;
+          const host = env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST;
+          resolve(`http://${host}:${port}`);
+        });
+      }),
+  };
+}

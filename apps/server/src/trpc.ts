@@ -1,0 +1,76 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import superjson from 'superjson';
+import type { Context } from './context.js';
+import { DomainError, isDatabaseUnavailable } from './errors.js';
+
+type Issue = { path: readonly PropertyKey[]; message: string };
+
+function validationIssues(cause: unknown): Issue[] | undefined {
+  const issues = (cause as { issues?: unknown } | undefined)?.issues;
+  return Array.isArray(issues) ? (issues as Issue[]) : undefined;
+}
+
+/** `{ field: messages[] }`, keyed by the dotted path of the offending input ("" for the root). */
+function fieldErrors(issues: Issue[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const issue of issues) {
+    const key = issue.path.map(String).join('.');
+    const messages = out[key] ?? [];
+    messages.push(issue.message);
+    out[key] = messages;
+  }
+  return out;
+}
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error, ctx }) {
+    const cause = error.cause;
+    const issues = error.code === 'BAD_REQUEST' ? validationIssues(cause) : undefined;
+    const domain = cause instanceof DomainError ? cause : undefined;
+    const production = ctx?.env.NODE_ENV !== 'development' && ctx?.env.NODE_ENV !== 'test';
+    const { stack, ...data } = shape.data;
+    const reason = domain?.reason ?? (issues ? ('INVALID_INPUT' as const) : undefined);
+    return {
+      ...shape,
+      // An unexpected failure's message may carry internals (SQL, paths): never send it.
+      message: error.code === 'INTERNAL_SERVER_ERROR' ? 'Internal server error' : shape.message,
+      data: {
+        ...data,
+        ...(production ? {} : { stack }),
+        ...(reason ? { reason } : {}),
+        ...(issues ? { fieldErrors: fieldErrors(issues) } : {}),
+        ...(domain?.retryAfterSeconds !== undefined
+          ? { retryAfterSeconds: domain.retryAfterSeconds }
+          : {}),
+        ...domain?.details,
+      },
+    };
+  },
+});
+
+/**
+ * Turns what services throw into tRPC errors: domain errors keep their reason, a lost database
+ * becomes SERVICE_UNAVAILABLE instead of a 500.
+ */
+const errorMapping = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  if (cause instanceof DomainError) {
+    throw new TRPCError({ code: cause.code, message: cause.message, cause });
+  }
+  if (result.error.code === 'INTERNAL_SERVER_ERROR' && isDatabaseUnavailable(cause)) {
+    const unavailable = new DomainError('DATABASE_UNAVAILABLE', { cause });
+    throw new TRPCError({
+      code: unavailable.code,
+      message: unavailable.message,
+      cause: unavailable,
+    });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure.use(errorMapping);
