@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 const DEFAULT_STUN = ['stun:stun.l.google.com:19302', 'stun:stun1.l.google.com:19302'];
@@ -147,7 +148,8 @@ function productionProblems(input: Record<string, unknown>) {
   return problems;
 }
 
-/** The one place that reads process.env. */
+/** The one place that reads process.env; a `.env` file in the working directory fills unset variables. */
 export function loadEnv(): Env {
+  if (existsSync('.env')) process.loadEnvFile('.env');
   return parseEnv(process.env);
 }

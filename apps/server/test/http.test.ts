@@ -2,6 +2,7 @@ import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { onPostgres } from './support/database.js';
+import type { Json } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -14,19 +15,19 @@ describe('plain HTTP routes', () => {
   it('GET / names the service', async () => {
     const res = await fetch(`${server.url}/`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ name: 'cryptweb', version: expect.any(String) });
+    expect((await res.json()) as Json).toEqual({ name: 'cryptweb', version: expect.any(String) });
   });
 
   it('GET /healthz answers while the process runs', async () => {
     const res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'up' });
+    expect((await res.json()) as Json).toEqual({ status: 'up' });
   });
 
   it('GET /readyz reports a healthy database with the driver in use', async () => {
     const res = await fetch(`${server.url}/readyz`);
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body: Json = await res.json();
     expect(body.database).toMatchObject({
       status: 'healthy',
       driver: onPostgres ? 'postgres' : 'pglite',
@@ -36,7 +37,7 @@ describe('plain HTTP routes', () => {
   it('unknown paths are 404 JSON', async () => {
     const res = await fetch(`${server.url}/nope`);
     expect(res.status).toBe(404);
-    expect((await res.json()).error.code).toBe('NOT_FOUND');
+    expect(((await res.json()) as Json).error.code).toBe('NOT_FOUND');
   });
 });
 
@@ -58,7 +59,7 @@ describe('errors never become 500s', () => {
   it('a procedure that does not exist is NOT_FOUND', async () => {
     const res = await fetch(`${server.url}/trpc/health.nope`);
     expect(res.status).toBe(404);
-    const body = await res.json();
+    const body: Json = await res.json();
     expect(body.error.json.data).toMatchObject({ code: 'NOT_FOUND', httpStatus: 404 });
   });
 
