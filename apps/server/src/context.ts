@@ -2,9 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
+import { readCookies } from './cookies.js';
 import type { Database, Driver } from './db/client.js';
 import type { Env } from './env.js';
 import type { Logger } from './logger.js';
+import type { MailWorker } from './mail/outbox.js';
+import { authenticate } from './services/auth.js';
+import type { Keys } from './services/secrets.js';
+import type { AuthSession } from './services/sessions.js';
 
 /** Long-lived things every request can reach; built once per server instance. */
 export interface Deps {
@@ -14,6 +19,8 @@ export interface Deps {
   logger: Logger;
   version: string;
   startedAt: number;
+  keys: Keys;
+  mail: MailWorker;
 }
 
 export interface RequestInfo {
@@ -27,7 +34,22 @@ export interface RequestInfo {
   connectionParams: Record<string, string | undefined> | null;
 }
 
-export type Context = Deps & { request: RequestInfo };
+export type Context = Deps & {
+  request: RequestInfo;
+  /** The caller's live session, or UNAUTHENTICATED. Checked against the database on every call. */
+  authenticate(): Promise<AuthSession>;
+};
+
+/** Bearer header, then the socket's connectionParams, then the `accessToken` cookie. */
+function accessToken(request: RequestInfo): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header === 'string' && header.toLowerCase().startsWith('bearer ')) {
+    return header.slice(7).trim() || undefined;
+  }
+  const fromParams = request.connectionParams?.accessToken;
+  if (fromParams) return fromParams;
+  return readCookies(request.headers).accessToken || undefined;
+}
 
 const requestIds = new WeakMap<IncomingMessage, string>();
 
@@ -64,16 +86,24 @@ export function createContextFactory(deps: Deps) {
   return (opts: CreateHTTPContextOptions | CreateWSSContextFnOptions): Context => {
     const isWs = !('setHeader' in opts.res);
     const userAgent = opts.req.headers['user-agent'];
+    const request: RequestInfo = {
+      requestId: requestIds.get(opts.req) ?? randomUUID(),
+      transport: isWs ? 'ws' : 'http',
+      ip: clientIp(opts.req, deps.env.TRUST_PROXY),
+      userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : undefined,
+      res: isWs ? undefined : (opts.res as ServerResponse),
+      headers: opts.req.headers,
+      connectionParams: opts.info.connectionParams,
+    };
+    // Over HTTP one batch shares a context, so one check serves it; a socket re-checks every call.
+    let cached: Promise<AuthSession> | undefined;
     return {
       ...deps,
-      request: {
-        requestId: requestIds.get(opts.req) ?? randomUUID(),
-        transport: isWs ? 'ws' : 'http',
-        ip: clientIp(opts.req, deps.env.TRUST_PROXY),
-        userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : undefined,
-        res: isWs ? undefined : (opts.res as ServerResponse),
-        headers: opts.req.headers,
-        connectionParams: opts.info.connectionParams,
+      request,
+      authenticate() {
+        if (isWs) return authenticate(deps, accessToken(request));
+        cached ??= authenticate(deps, accessToken(request));
+        return cached;
       },
     };
   };

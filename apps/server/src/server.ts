@@ -12,8 +12,12 @@ import type { Env } from './env.js';
 import { DomainError } from './errors.js';
 import { applyCors, declaredBodyTooLarge, MAX_BODY_BYTES, sendJson } from './http.js';
 import { createLogger, type Logger } from './logger.js';
+import { startMailWorker } from './mail/outbox.js';
+import { createTransport } from './mail/transports.js';
 import { appRouter } from './routers/_app.js';
 import { healthReport } from './services/health.js';
+import { loadKeys } from './services/secrets.js';
+import { startSweeper } from './services/sweeper.js';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -50,6 +54,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     throw error;
   }
 
+  const mail = startMailWorker({ db: database.db, transport: createTransport(env), logger });
+  const sweeper = startSweeper({ db: database.db, env, logger });
   const deps: Deps = {
     env,
     db: database.db,
@@ -57,6 +63,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     version,
     startedAt: Date.now(),
+    keys: await loadKeys(env),
+    mail,
   };
   const createContext = createContextFactory(deps);
 
@@ -202,6 +210,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       }, 5000);
       await closed;
       clearTimeout(grace);
+      sweeper.stop();
+      await mail.stop();
       await database
         .close()
         .catch((error: unknown) => logger.warn({ err: error }, 'database close failed'));

@@ -74,3 +74,9 @@ const errorMapping = t.middleware(async ({ next }) => {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(errorMapping);
+
+/** Needs a valid access token of a live session; handlers get `ctx.session` and never re-check. */
+export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const session = await ctx.authenticate();
+  return next({ ctx: { session } });
+});

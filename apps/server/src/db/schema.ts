@@ -41,10 +41,6 @@ export const sessions = pgTable(
     os: text('os'),
     deviceType: text('device_type'),
     ip: text('ip'),
-    refreshTokenHash: text('refresh_token_hash').notNull(),
-    /** The token rotated away last; presenting it again within the grace period is a benign retry. */
-    previousRefreshTokenHash: text('previous_refresh_token_hash'),
-    rotatedAt: timestamptz('rotated_at'),
     createdAt: createdAt(),
     lastUsedAt: timestamptz('last_used_at').notNull().defaultNow(),
     /** Absolute end of life: refreshing never moves it. */
@@ -53,11 +49,27 @@ export const sessions = pgTable(
     revokedReason: text('revoked_reason'),
   },
   (t) => [
-    uniqueIndex('sessions_refresh_token_hash_key').on(t.refreshTokenHash),
-    index('sessions_previous_refresh_token_hash_idx').on(t.previousRefreshTokenHash),
     index('sessions_user_id_idx').on(t.userId, t.createdAt),
     index('sessions_expires_at_idx').on(t.expiresAt),
   ],
+);
+
+/**
+ * Refresh tokens, hashed. A token is live until rotated; a rotated token presented again within the
+ * grace period gets a fresh live token of the same session (two tabs, a lost response), later it
+ * revokes the session.
+ */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+    rotatedAt: timestamptz('rotated_at'),
+  },
+  (t) => [index('refresh_tokens_session_id_idx').on(t.sessionId)],
 );
 
 /** At most one live code per user: a new code replaces the row. */
@@ -70,6 +82,8 @@ export const emailCodes = pgTable(
     codeHash: text('code_hash').notNull(),
     attempts: integer('attempts').notNull().default(0),
     expiresAt: timestamptz('expires_at').notNull(),
+    /** Kept after a successful check so the same code answers `alreadyVerified` instead of leaking. */
+    consumedAt: timestamptz('consumed_at'),
     createdAt: createdAt(),
   },
   (t) => [index('email_codes_expires_at_idx').on(t.expiresAt)],

@@ -1,6 +1,19 @@
+import { DomainError } from '../errors.js';
 import { checkHealth } from '../services/health.js';
+import { hit, limitFor } from '../services/rate-limit.js';
 import { publicProcedure, router } from '../trpc.js';
 
 export const healthRouter = router({
-  check: publicProcedure.query(({ ctx }) => checkHealth(ctx)),
+  check: publicProcedure.query(async ({ ctx }) => {
+    // Counted only while the database answers: a down database must still report itself.
+    await hit(
+      ctx.db,
+      limitFor(ctx.env, 'health.ip'),
+      'health.ip',
+      ctx.request.ip ?? 'unknown',
+    ).catch((error: unknown) => {
+      if (error instanceof DomainError) throw error;
+    });
+    return checkHealth(ctx);
+  }),
 });

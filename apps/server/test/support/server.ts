@@ -71,3 +71,10 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     },
   };
 }
+
+let counter = 0;
+/** A unique address per call, so tests in one file never collide. */
+export function uniqueEmail(prefix = 'user'): string {
+  counter += 1;
+  return `${prefix}.${process.pid}.${counter}.${Math.random().toString(36).slice(2, 8)}@example.test`;
+}

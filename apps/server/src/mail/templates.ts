@@ -1,0 +1,85 @@
+import type { MailPayload } from '../db/schema.js';
+
+export type MailKind = 'verify-email' | 'reset-password' | 'password-changed';
+
+export interface MailMessage {
+  kind: MailKind;
+  to: string;
+  subject: string;
+  payload: MailPayload;
+}
+
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function layout(title: string, paragraphs: string[]): string {
+  const body = paragraphs.map((p) => `<p style="margin:0 0 16px">${p}</p>`).join('');
+  return `<!doctype html><html><body style="font-family:system-ui,sans-serif;color:#111;max-width:480px;margin:auto;padding:24px"><h1 style="font-size:20px">${escapeHtml(title)}</h1>${body}<p style="color:#666;font-size:12px">CryptWeb</p></body></html>`;
+}
+
+export function verifyEmailMessage(
+  to: string,
+  name: string,
+  code: string,
+  ttlSeconds: number,
+): MailMessage {
+  const minutes = Math.max(1, Math.round(ttlSeconds / 60));
+  return {
+    kind: 'verify-email',
+    to,
+    subject: `Your CryptWeb code: ${code}`,
+    payload: {
+      code,
+      text: `Hi ${name},\n\nYour CryptWeb verification code is ${code}.\nIt expires in ${minutes} minutes.\n\nIf you did not sign up, ignore this email.`,
+      html: layout('Verify your email', [
+        `Hi ${escapeHtml(name)},`,
+        `Your CryptWeb verification code is <strong style="font-size:24px;letter-spacing:4px">${code}</strong>.`,
+        `It expires in ${minutes} minutes. If you did not sign up, ignore this email.`,
+      ]),
+    },
+  };
+}
+
+export function resetPasswordMessage(
+  to: string,
+  name: string,
+  appUrl: string,
+  token: string,
+  ttlSeconds: number,
+): MailMessage {
+  const link = `${appUrl.replace(/\/+$/, '')}/reset-password?token=${encodeURIComponent(token)}`;
+  const minutes = Math.max(1, Math.round(ttlSeconds / 60));
+  return {
+    kind: 'reset-password',
+    to,
+    subject: 'Reset your CryptWeb password',
+    payload: {
+      token,
+      text: `Hi ${name},\n\nReset your CryptWeb password with this link (valid ${minutes} minutes, once):\n${link}\n\nIf you did not ask for this, ignore this email; your password stays the same.`,
+      html: layout('Reset your password', [
+        `Hi ${escapeHtml(name)},`,
+        `<a href="${escapeHtml(link)}">Reset your CryptWeb password</a> (valid ${minutes} minutes, once).`,
+        'If you did not ask for this, ignore this email; your password stays the same.',
+      ]),
+    },
+  };
+}
+
+export function passwordChangedMessage(
+  to: string,
+  name: string,
+  how: 'changed' | 'reset',
+): MailMessage {
+  return {
+    kind: 'password-changed',
+    to,
+    subject: 'Your CryptWeb password was changed',
+    payload: {
+      text: `Hi ${name},\n\nYour CryptWeb password was just ${how}, and your other sessions were signed out.\nIf this was not you, reset your password now.`,
+      html: layout('Your password was changed', [
+        `Hi ${escapeHtml(name)},`,
+        `Your CryptWeb password was just ${how}, and your other sessions were signed out.`,
+        'If this was not you, reset your password now.',
+      ]),
+    },
+  };
+}

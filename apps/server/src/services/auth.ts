@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { refreshTokens, sessions, users } from '../db/schema.js';
+import { DomainError } from '../errors.js';
+import { enqueueMail } from '../mail/outbox.js';
+import { passwordChangedMessage } from '../mail/templates.js';
+import type { SignInInput } from '../schemas.js';
+import { signAccessToken, verifyAccessToken } from './access-tokens.js';
+import type { ServiceDeps } from './deps.js';
+import { hashPassword, isCommonPassword, spendPasswordCheck, verifyPassword } from './passwords.js';
+import { clear, ensureBelow, hit, limitFor, record } from './rate-limit.js';
+import { randomToken, sha256 } from './secrets.js';
+import { type AuthSession, describeDevice, revokeAllSessions } from './sessions.js';
+import { findUserByEmail, findUserById, type PublicUser, toPublicUser } from './users.js';
+
+/** A rotated refresh token presented again within this window is a benign retry, not theft. */
+const REUSE_GRACE_SECONDS = 10;
+/** `lastUsedAt` is written at most this often per session, keeping the auth check read-only. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export interface TokenPair {
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+}
+
+export interface ClientInfo {
+  ip: string | undefined;
+  userAgent: string | undefined;
+  /** From the `deviceId` cookie: the same browser keeps its device id across sign-ins. */
+  deviceId: string | undefined;
+}
+
+async function issueTokens(
+  deps: ServiceDeps,
+  db: Database,
+  session: { id: string; userId: string; expiresAt: Date },
+): Promise<TokenPair> {
+  const refreshToken = randomToken(32);
+  await db.insert(refreshTokens).values({ tokenHash: sha256(refreshToken), sessionId: session.id });
+  const access = await signAccessToken(
+    deps.keys.jwt,
+    { userId: session.userId, sessionId: session.id },
+    deps.env.ACCESS_TOKEN_TTL_SECONDS,
+  );
+  const idleEnd = Date.now() + deps.env.SESSION_IDLE_TTL_SECONDS * 1000;
+  return {
+    accessToken: access.token,
+    accessTokenExpiresAt: access.expiresAt,
+    refreshToken,
+    refreshTokenExpiresAt: new Date(Math.min(session.expiresAt.getTime(), idleEnd)),
+  };
+}
+
+export async function signIn(
+  deps: ServiceDeps,
+  input: SignInInput,
+  client: ClientInfo,
+): Promise<{ user: PublicUser; session: { id: string; deviceId: string } } & TokenPair> {
+  const { db, env } = deps;
+  const ip = client.ip ?? 'unknown';
+  const emailKey = sha256(input.email);
+  await hit(db, limitFor(env, 'signIn.ip'), 'signIn.ip', ip);
+  await ensureBelow(db, limitFor(env, 'signIn.emailIp'), 'signIn.emailIp', `${emailKey}:${ip}`);
+  await ensureBelow(db, limitFor(env, 'signIn.email'), 'signIn.email', emailKey);
+
+  const user = await findUserByEmail(db, input.email);
+  const valid = user
+    ? await verifyPassword(input.password, user.passwordHash)
+    : await spendPasswordCheck(input.password, env.BCRYPT_COST);
+  if (!user || !valid) {
+    await record(db, limitFor(env, 'signIn.emailIp'), 'signIn.emailIp', `${emailKey}:${ip}`);
+    await record(db, limitFor(env, 'signIn.email'), 'signIn.email', emailKey);
+    throw new DomainError('INVALID_CREDENTIALS');
+  }
+  if (!user.emailVerifiedAt) throw new DomainError('EMAIL_NOT_VERIFIED');
+  await clear(db, 'signIn.emailIp', `${emailKey}:${ip}`);
+
+  const deviceId = client.deviceId ?? randomUUID();
+  const device = describeDevice(client.userAgent);
+  return db.transaction(async (tx) => {
+    const [session] = await tx
+      .insert(sessions)
+      .values({
+        userId: user.id,
+        deviceId,
+        deviceName: input.device?.name ?? null,
+        browser: device.browser ?? null,
+        os: device.os ?? null,
+        deviceType: device.type ?? null,
+        ip: client.ip ?? null,
+        expiresAt: sql`now() + make_interval(secs => ${env.REFRESH_TOKEN_TTL_SECONDS})`,
+      })
+      .returning({ id: sessions.id, userId: sessions.userId, expiresAt: sessions.expiresAt });
+    if (!session) throw new Error('session insert returned nothing');
+    const tokens = await issueTokens(deps, tx, session);
+    return { user: toPublicUser(user), session: { id: session.id, deviceId }, ...tokens };
+  });
+}
+
+/**
+ * Rotates a refresh token. A live token is swapped for a new one; a token rotated less than 10 s
+ * ago gets another live token for the same session; an older rotated token revokes the session.
+ */
+export async function refresh(deps: ServiceDeps, token: string | undefined): Promise<TokenPair> {
+  const { db, env } = deps;
+  if (!token) throw new DomainError('REFRESH_INVALID');
+  const tokenHash = sha256(token);
+  const [row] = await db
+    .select({
+      sessionId: sessions.id,
+      userId: sessions.userId,
+      expiresAt: sessions.expiresAt,
+      revoked: sql<boolean>`${sessions.revokedAt} is not null`,
+      expired: sql<boolean>`${sessions.expiresAt} <= now() or ${sessions.lastUsedAt} <= now() - make_interval(secs => ${env.SESSION_IDLE_TTL_SECONDS})`,
+      rotated: sql<boolean>`${refreshTokens.rotatedAt} is not null`,
+      inGrace: sql<boolean>`${refreshTokens.rotatedAt} > now() - make_interval(secs => ${REUSE_GRACE_SECONDS})`,
+    })
+    .from(refreshTokens)
+    .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+    .where(eq(refreshTokens.tokenHash, tokenHash));
+  if (!row || row.revoked) throw new DomainError('REFRESH_INVALID');
+  if (row.expired) throw new DomainError('REFRESH_EXPIRED');
+
+  const session = { id: row.sessionId, userId: row.userId, expiresAt: row.expiresAt };
+  return db
+    .transaction(async (tx) => {
+      if (!row.rotated) {
+        // Losing this race to a concurrent refresh of the same token is the benign-retry case:
+        // either way this request gets a live token of its own.
+        await tx
+          .update(refreshTokens)
+          .set({ rotatedAt: sql`now()` })
+          .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.rotatedAt)));
+      }
+      const inGrace = !row.rotated || row.inGrace;
+      if (!inGrace) {
+        await tx
+          .update(sessions)
+          .set({ revokedAt: sql`now()`, revokedReason: 'refresh-reused' })
+          .where(and(eq(sessions.id, session.id), isNull(sessions.revokedAt)));
+        return null;
+      }
+      await tx.update(sessions).set({ lastUsedAt: sql`now()` }).where(eq(sessions.id, session.id));
+      return issueTokens(deps, tx, session);
+    })
+    .then((pair) => {
+      if (!pair) throw new DomainError('REFRESH_REUSED');
+      return pair;
+    });
+}
+
+/**
+ * Verifies the access token, then checks its session in the database (one primary-key read), so a
+ * revoked session is refused on the very next request on every instance.
+ */
+export async function authenticate(
+  deps: Pick<ServiceDeps, 'db' | 'env' | 'keys'>,
+  token: string | undefined,
+  options: { allowExpiredToken?: boolean } = {},
+): Promise<AuthSession> {
+  if (!token) throw new DomainError('UNAUTHENTICATED');
+  const claims = await verifyAccessToken(deps.keys.jwt, token, {
+    allowExpired: options.allowExpiredToken ?? false,
+  });
+  const [row] = await deps.db
+    .select({
+      userId: sessions.userId,
+      deviceId: sessions.deviceId,
+      lastUsedAt: sessions.lastUsedAt,
+      live: sql<boolean>`${sessions.revokedAt} is null and ${sessions.expiresAt} > now() and ${sessions.lastUsedAt} > now() - make_interval(secs => ${deps.env.SESSION_IDLE_TTL_SECONDS})`,
+    })
+    .from(sessions)
+    .where(eq(sessions.id, claims.sessionId));
+  if (!row || !row.live || row.userId !== claims.userId) {
+    throw new DomainError('UNAUTHENTICATED', { message: 'The session has ended; sign in again' });
+  }
+  if (Date.now() - row.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
+    await deps.db
+      .update(sessions)
+      .set({ lastUsedAt: sql`now()` })
+      .where(eq(sessions.id, claims.sessionId));
+  }
+  return { sessionId: claims.sessionId, userId: claims.userId, deviceId: row.deviceId };
+}
+
+export async function currentUser(db: Database, auth: AuthSession): Promise<PublicUser> {
+  const user = await findUserById(db, auth.userId);
+  if (!user) throw new DomainError('UNAUTHENTICATED');
+  return toPublicUser(user);
+}
+
+/** Changes the password after checking the current one; every other session is revoked. */
+export async function changePassword(
+  deps: ServiceDeps,
+  auth: AuthSession,
+  input: { currentPassword: string; newPassword: string },
+): Promise<{ ok: true; revoked: string[] }> {
+  const user = await findUserById(deps.db, auth.userId);
+  if (!user) throw new DomainError('UNAUTHENTICATED');
+  if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
+    throw new DomainError('INVALID_CREDENTIALS', {
+      code: 'BAD_REQUEST',
+      message: 'The current password is wrong',
+    });
+  }
+  if (isCommonPassword(input.newPassword)) throw new DomainError('WEAK_PASSWORD');
+  const passwordHash = await hashPassword(input.newPassword, deps.env.BCRYPT_COST);
+  const revoked = await deps.db.transaction(async (tx) => {
+    await tx
+      .update(users)
+      .set({ passwordHash, passwordChangedAt: sql`now()` })
+      .where(eq(users.id, user.id));
+    const ids = await revokeAllSessions(tx, user.id, {
+      except: auth.sessionId,
+      reason: 'password-changed',
+    });
+    await enqueueMail(tx, passwordChangedMessage(user.email, user.name, 'changed'));
+    return ids;
+  });
+  deps.mail.kick();
+  return { ok: true, revoked };
+}

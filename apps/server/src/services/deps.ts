@@ -1,0 +1,12 @@
+import type { Database } from '../db/client.js';
+import type { Env } from '../env.js';
+import type { Keys } from './secrets.js';
+
+/** What account services need besides their input: the database, configuration, keys, the mailer. */
+export interface ServiceDeps {
+  db: Database;
+  env: Env;
+  keys: Keys;
+  /** Wakes the mail worker after a transaction that queued mail has committed. */
+  mail: { kick(): void };
+}

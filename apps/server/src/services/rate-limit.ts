@@ -1,0 +1,77 @@
+import { and, eq, gt, sql } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { rateLimits } from '../db/schema.js';
+import type { Env } from '../env.js';
+import { DomainError } from '../errors.js';
+
+export interface WindowLimit {
+  max: number;
+  windowSeconds: number;
+}
+
+/** SPEC §6 defaults; `RATE_LIMITS` overrides any of them. */
+export const DEFAULT_LIMITS = {
+  'signIn.emailIp': { max: 5, windowSeconds: 15 * 60 },
+  'signIn.email': { max: 50, windowSeconds: 15 * 60 },
+  'signIn.ip': { max: 30, windowSeconds: 15 * 60 },
+  'signUp.ip': { max: 20, windowSeconds: 10 * 60 * 60 },
+  'verifyEmail.ip': { max: 30, windowSeconds: 15 * 60 },
+  'resendVerification.email': { max: 1, windowSeconds: 60 },
+  'forgotPassword.email': { max: 5, windowSeconds: 60 * 60 },
+  'health.ip': { max: 60, windowSeconds: 60 },
+} satisfies Record<string, WindowLimit>;
+
+export type LimitName = keyof typeof DEFAULT_LIMITS;
+
+export function limitFor(env: Pick<Env, 'RATE_LIMITS'>, name: LimitName): WindowLimit {
+  const override = env.RATE_LIMITS[name];
+  return override && 'max' in override ? override : DEFAULT_LIMITS[name];
+}
+
+function retryAfter(expiresAt: Date): number {
+  return Math.max(1, Math.ceil((expiresAt.getTime() - Date.now()) / 1000));
+}
+
+function refuse(expiresAt: Date): never {
+  throw new DomainError('RATE_LIMITED', { retryAfterSeconds: retryAfter(expiresAt) });
+}
+
+/**
+ * Counts one hit in a fixed window shared by every instance (one atomic upsert), and refuses it
+ * with RATE_LIMITED once the window holds more than `max`.
+ */
+export async function hit(db: Database, limit: WindowLimit, name: string, subject: string) {
+  const key = `${name}:${subject}`;
+  const windowEnd = sql`now() + make_interval(secs => ${limit.windowSeconds})`;
+  const [row] = await db
+    .insert(rateLimits)
+    .values({ key, count: 1, windowStartedAt: sql`now()`, expiresAt: windowEnd })
+    .onConflictDoUpdate({
+      target: rateLimits.key,
+      set: {
+        count: sql`case when ${rateLimits.expiresAt} <= now() then 1 else ${rateLimits.count} + 1 end`,
+        windowStartedAt: sql`case when ${rateLimits.expiresAt} <= now() then now() else ${rateLimits.windowStartedAt} end`,
+        expiresAt: sql`case when ${rateLimits.expiresAt} <= now() then ${windowEnd} else ${rateLimits.expiresAt} end`,
+      },
+    })
+    .returning({ count: rateLimits.count, expiresAt: rateLimits.expiresAt });
+  if (row && row.count > limit.max) refuse(row.expiresAt);
+}
+
+/** Refuses when a window already holds `max` hits, without counting this call (failure-only limits). */
+export async function ensureBelow(db: Database, limit: WindowLimit, name: string, subject: string) {
+  const [row] = await db
+    .select({ count: rateLimits.count, expiresAt: rateLimits.expiresAt })
+    .from(rateLimits)
+    .where(and(eq(rateLimits.key, `${name}:${subject}`), gt(rateLimits.expiresAt, sql`now()`)));
+  if (row && row.count >= limit.max) refuse(row.expiresAt);
+}
+
+/** Records a hit without refusing (the failure is answered on its own terms). */
+export async function record(db: Database, limit: WindowLimit, name: string, subject: string) {
+  await hit(db, { ...limit, max: Number.MAX_SAFE_INTEGER }, name, subject);
+}
+
+export async function clear(db: Database, name: string, subject: string) {
+  await db.delete(rateLimits).where(eq(rateLimits.key, `${name}:${subject}`));
+}

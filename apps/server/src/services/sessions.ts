@@ -1,0 +1,123 @@
+import Bowser from 'bowser';
+import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { sessions } from '../db/schema.js';
+import type { Env } from '../env.js';
+import { DomainError } from '../errors.js';
+
+/** The caller's session, as the auth middleware hands it to procedures. */
+export interface AuthSession {
+  sessionId: string;
+  userId: string;
+  deviceId: string;
+}
+
+export interface SessionView {
+  id: string;
+  deviceId: string;
+  device: { name?: string; browser?: string; os?: string; type?: string };
+  ip?: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  current: boolean;
+}
+
+type SessionRow = typeof sessions.$inferSelect;
+
+/** Browser, OS and device type from a User-Agent, via a maintained parser. */
+export function describeDevice(userAgent: string | undefined) {
+  if (!userAgent) return {};
+  const parsed = Bowser.parse(userAgent);
+  const browser = [parsed.browser.name, parsed.browser.version?.split('.')[0]]
+    .filter(Boolean)
+    .join(' ');
+  const os = [parsed.os.name, parsed.os.versionName ?? parsed.os.version].filter(Boolean).join(' ');
+  return {
+    browser: browser || undefined,
+    os: os || undefined,
+    type: parsed.platform.type || undefined,
+  };
+}
+
+/** A session is live until revoked, past its absolute end, or idle for longer than allowed. */
+export function liveSession(env: Pick<Env, 'SESSION_IDLE_TTL_SECONDS'>) {
+  return and(
+    isNull(sessions.revokedAt),
+    gt(sessions.expiresAt, sql`now()`),
+    gt(sessions.lastUsedAt, sql`now() - make_interval(secs => ${env.SESSION_IDLE_TTL_SECONDS})`),
+  );
+}
+
+export function toSessionView(row: SessionRow, currentSessionId: string | undefined): SessionView {
+  const device: SessionView['device'] = {};
+  if (row.deviceName) device.name = row.deviceName;
+  if (row.browser) device.browser = row.browser;
+  if (row.os) device.os = row.os;
+  if (row.deviceType) device.type = row.deviceType;
+  return {
+    id: row.id,
+    deviceId: row.deviceId,
+    device,
+    ...(row.ip ? { ip: row.ip } : {}),
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+    expiresAt: row.expiresAt,
+    current: row.id === currentSessionId,
+  };
+}
+
+export async function listSessions(
+  db: Database,
+  env: Env,
+  auth: AuthSession,
+): Promise<SessionView[]> {
+  const rows = await db
+    .select()
+    .from(sessions)
+    .where(and(eq(sessions.userId, auth.userId), liveSession(env)))
+    .orderBy(desc(sessions.createdAt), desc(sessions.id));
+  return rows.map((row) => toSessionView(row, auth.sessionId));
+}
+
+export async function getSessionView(db: Database, auth: AuthSession): Promise<SessionView> {
+  const [row] = await db.select().from(sessions).where(eq(sessions.id, auth.sessionId));
+  if (!row) throw new DomainError('UNAUTHENTICATED');
+  return toSessionView(row, auth.sessionId);
+}
+
+/** Revokes one of the caller's own sessions; another user's id is indistinguishable from a missing one. */
+export async function revokeSession(
+  db: Database,
+  userId: string,
+  sessionId: string,
+  reason = 'revoked',
+): Promise<{ sessionId: string }> {
+  const [row] = await db
+    .update(sessions)
+    .set({ revokedAt: sql`now()`, revokedReason: reason })
+    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  if (!row) throw new DomainError('SESSION_NOT_FOUND');
+  return { sessionId: row.id };
+}
+
+/** Revokes every live session of a user, optionally sparing one (the caller's). */
+export async function revokeAllSessions(
+  db: Database,
+  userId: string,
+  options: { except?: string; reason: string },
+): Promise<string[]> {
+  const rows = await db
+    .update(sessions)
+    .set({ revokedAt: sql`now()`, revokedReason: options.reason })
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        options.except ? ne(sessions.id, options.except) : undefined,
+      ),
+    )
+    .returning({ id: sessions.id });
+  return rows.map((row) => row.id);
+}

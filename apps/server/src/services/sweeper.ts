@@ -1,0 +1,73 @@
+import { lt, or, sql } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { emailCodes, mailOutbox, passwordResetTokens, rateLimits, sessions } from '../db/schema.js';
+import type { Env } from '../env.js';
+import { isDatabaseUnavailable } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/** Rows past their use are kept this long (answers like TOKEN_USED stay exact meanwhile). */
+const KEEP = sql`interval '1 day'`;
+
+/** Deletes expired codes, reset tokens, sessions, rate-limit windows and delivered mail. */
+export async function sweepExpired(db: Database, env: Pick<Env, 'SESSION_IDLE_TTL_SECONDS'>) {
+  const cutoff = sql`now() - ${KEEP}`;
+  const [codes, tokens, oldSessions, limits, mail] = await Promise.all([
+    db
+      .delete(emailCodes)
+      .where(lt(emailCodes.expiresAt, cutoff))
+      .returning({ id: emailCodes.userId }),
+    db
+      .delete(passwordResetTokens)
+      .where(lt(passwordResetTokens.expiresAt, cutoff))
+      .returning({ id: passwordResetTokens.id }),
+    db
+      .delete(sessions)
+      .where(
+        or(
+          lt(sessions.expiresAt, cutoff),
+          lt(sessions.revokedAt, cutoff),
+          lt(
+            sessions.lastUsedAt,
+            sql`${cutoff} - make_interval(secs => ${env.SESSION_IDLE_TTL_SECONDS})`,
+          ),
+        ),
+      )
+      .returning({ id: sessions.id }),
+    db
+      .delete(rateLimits)
+      .where(lt(rateLimits.expiresAt, sql`now()`))
+      .returning({ key: rateLimits.key }),
+    db
+      .delete(mailOutbox)
+      .where(
+        sql`${mailOutbox.status} <> 'pending' and ${mailOutbox.createdAt} < now() - interval '7 days'`,
+      )
+      .returning({ id: mailOutbox.id }),
+  ]);
+  return {
+    emailCodes: codes.length,
+    resetTokens: tokens.length,
+    sessions: oldSessions.length,
+    rateLimits: limits.length,
+    mail: mail.length,
+  };
+}
+
+/** Sweeps every `intervalMs` on every instance (the deletes are idempotent). */
+export function startSweeper(opts: {
+  db: Database;
+  env: Env;
+  logger: Logger;
+  intervalMs?: number;
+}) {
+  const run = () =>
+    sweepExpired(opts.db, opts.env).then(
+      (counts) => opts.logger.debug({ counts }, 'swept expired rows'),
+      (error: unknown) => {
+        if (!isDatabaseUnavailable(error)) opts.logger.warn({ err: error }, 'sweep failed');
+      },
+    );
+  const timer = setInterval(run, opts.intervalMs ?? 10 * 60_000);
+  timer.unref();
+  return { run, stop: () => clearInterval(timer) };
+}
