@@ -10,6 +10,7 @@ import type { MailWorker } from './mail/outbox.js';
 import { authenticate } from './services/auth.js';
 import type { Keys } from './services/secrets.js';
 import type { AuthSession } from './services/sessions.js';
+import type { SignalingHub } from './signaling/hub.js';
 
 /** Long-lived things every request can reach; built once per server instance. */
 export interface Deps {
@@ -21,6 +22,8 @@ export interface Deps {
   startedAt: number;
   keys: Keys;
   mail: MailWorker;
+  hub: SignalingHub;
+  sessionsRevoked(sessionIds: string[]): Promise<void>;
 }
 
 export interface RequestInfo {
@@ -36,6 +39,8 @@ export interface RequestInfo {
 
 export type Context = Deps & {
   request: RequestInfo;
+  /** Peers opened on this WebSocket connection (empty over HTTP): the sender of its signaling calls. */
+  connectionPeers: Set<string>;
   /** The caller's live session, or UNAUTHENTICATED. Checked against the database on every call. */
   authenticate(): Promise<AuthSession>;
 };
@@ -100,6 +105,7 @@ export function createContextFactory(deps: Deps) {
     return {
       ...deps,
       request,
+      connectionPeers: new Set(),
       authenticate() {
         if (isWs) return authenticate(deps, accessToken(request));
         cached ??= authenticate(deps, accessToken(request));

@@ -21,6 +21,7 @@ export const REASONS = {
   TOKEN_USED: 'BAD_REQUEST',
   RECEIVER_NOT_FOUND: 'NOT_FOUND',
   NO_PEER: 'PRECONDITION_FAILED',
+  PEER_NOT_FOUND: 'NOT_FOUND',
   RATE_LIMITED: 'TOO_MANY_REQUESTS',
   DATABASE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 } as const satisfies Record<string, TRPC_ERROR_CODE_KEY>;
@@ -47,6 +48,7 @@ const MESSAGES: Record<Reason, string> = {
   TOKEN_USED: 'The reset link was already used',
   RECEIVER_NOT_FOUND: 'No account with this email',
   NO_PEER: 'Open a signaling subscription first',
+  PEER_NOT_FOUND: 'That peer is not online',
   RATE_LIMITED: 'Too many requests; try again later',
   DATABASE_UNAVAILABLE: 'The database is unavailable; try again shortly',
 };

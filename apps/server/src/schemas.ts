@@ -47,3 +47,54 @@ export const revokeAllInput = z.object({ includeCurrent: z.boolean().default(tru
 export type SignUpInput = z.output<typeof signUpInput>;
 export type SignInInput = z.output<typeof signInInput>;
 export type ResetPasswordInput = z.output<typeof resetPasswordInput>;
+
+const MAX_SDP = 64 * 1024;
+const MAX_CANDIDATE = 4 * 1024;
+
+export const signalingTarget = z.union([
+  z.strictObject({ email }),
+  z.strictObject({ peerId: z.string().min(1).max(64) }),
+]);
+export const sendOfferInput = z.object({
+  to: signalingTarget,
+  offer: z.object({
+    type: z.literal('offer'),
+    sdp: z.string().min(1).max(MAX_SDP, 'must be at most 64 KiB'),
+  }),
+});
+export const sendAnswerInput = z.object({
+  to: signalingTarget,
+  answer: z.object({
+    type: z.literal('answer'),
+    sdp: z.string().min(1).max(MAX_SDP, 'must be at most 64 KiB'),
+  }),
+});
+export const sendIceCandidateInput = z.object({
+  to: signalingTarget,
+  candidate: z.object({
+    candidate: z.string().max(MAX_CANDIDATE, 'must be at most 4 KiB'),
+    sdpMid: z.string().max(256).nullish(),
+    sdpMLineIndex: z.number().int().min(0).max(1024).nullish(),
+    usernameFragment: z.string().max(256).nullish(),
+  }),
+});
+export const markConnectedInput = z.object({ peerId: z.string().min(1).max(64) });
+
+export const completeTransferInput = z.object({
+  receiverEmail: email,
+  fileName: z.string().trim().min(1).max(255),
+  fileSize: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  fileType: z.string().max(255),
+  timeElapsed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  transferType: z.enum(['WebRTC', 'Relay']),
+});
+export const listTransfersInput = z
+  .object({
+    direction: z.enum(['sent', 'received', 'all']).default('all'),
+    limit: z.number().int().min(1).max(100).default(20),
+    cursor: z.string().min(1).max(200).optional(),
+  })
+  .default({ direction: 'all', limit: 20 });
+
+export type CompleteTransferInput = z.output<typeof completeTransferInput>;
+export type ListTransfersInput = z.output<typeof listTransfersInput>;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -5,6 +6,8 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { DestinationStream } from 'pino';
 import { WebSocketServer } from 'ws';
+import { createMemoryBus } from './bus/memory.js';
+import { createPostgresBus } from './bus/postgres.js';
 import { assignRequestId, createContextFactory, type Deps } from './context.js';
 import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
@@ -18,6 +21,9 @@ import { appRouter } from './routers/_app.js';
 import { healthReport } from './services/health.js';
 import { loadKeys } from './services/secrets.js';
 import { startSweeper } from './services/sweeper.js';
+import { SignalingHub } from './signaling/hub.js';
+import { startInstance } from './signaling/instances.js';
+import { guardSlowConsumer } from './ws-guard.js';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -56,6 +62,12 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   const mail = startMailWorker({ db: database.db, transport: createTransport(env), logger });
   const sweeper = startSweeper({ db: database.db, env, logger });
+  const instanceId = randomUUID();
+  const bus = database.postgres
+    ? await createPostgresBus({ client: database.postgres, db: database.db, instanceId, logger })
+    : createMemoryBus();
+  const hub = new SignalingHub({ db: database.db, env, bus, logger, instanceId });
+  const instance = await startInstance({ db: database.db, env, bus, hub, logger, instanceId });
   const deps: Deps = {
     env,
     db: database.db,
@@ -65,6 +77,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     startedAt: Date.now(),
     keys: await loadKeys(env),
     mail,
+    hub,
+    sessionsRevoked: (sessionIds) => hub.sessionsRevoked(sessionIds),
   };
   const createContext = createContextFactory(deps);
 
@@ -171,6 +185,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
+  wss.on('connection', (ws) => guardSlowConsumer(ws, logger));
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
@@ -211,6 +226,10 @@ export async function createApp(options: AppOptions): Promise<App> {
       await closed;
       clearTimeout(grace);
       sweeper.stop();
+      await instance
+        .stop()
+        .catch((error: unknown) => logger.warn({ err: error }, 'instance stop failed'));
+      await bus.close();
       await mail.stop();
       await database
         .close()

@@ -1,9 +1,12 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
+  bigserial,
   index,
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -144,3 +147,77 @@ export const mailOutbox = pgTable(
 );
 
 export type MailPayload = { text: string; html: string; code?: string; token?: string };
+
+/** Server instances sharing the database; a stale heartbeat marks an instance dead. */
+export const instances = pgTable('instances', {
+  id: uuid('id').primaryKey(),
+  startedAt: timestamptz('started_at').notNull().defaultNow(),
+  lastSeenAt: timestamptz('last_seen_at').notNull().defaultNow(),
+});
+
+/** One open `signaling.events` subscription (a device), hosted by one instance. */
+export const peers = pgTable(
+  'peers',
+  {
+    id: text('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    instanceId: uuid('instance_id').notNull(),
+    connectedAt: createdAt(),
+  },
+  (t) => [
+    index('peers_user_id_idx').on(t.userId),
+    index('peers_session_id_idx').on(t.sessionId, t.connectedAt),
+    index('peers_instance_id_idx').on(t.instanceId),
+  ],
+);
+
+/** Pairs made by `markConnected`, both directions: who hears when a peer goes offline. */
+export const peerPairs = pgTable(
+  'peer_pairs',
+  {
+    peerId: text('peer_id').notNull(),
+    otherPeerId: text('other_peer_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.peerId, t.otherPeerId] })],
+);
+
+/** Bus messages too large for NOTIFY (8000 bytes): the notification carries only the row id. */
+export const busPayloads = pgTable(
+  'bus_payloads',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    payload: jsonb('payload').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('bus_payloads_created_at_idx').on(t.createdAt)],
+);
+
+export const transfers = pgTable(
+  'transfers',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    senderId: uuid('sender_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    receiverId: uuid('receiver_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    fileName: text('file_name').notNull(),
+    /** Exact up to 2^53 (9 PB). */
+    fileSize: bigint('file_size', { mode: 'number' }).notNull(),
+    fileType: text('file_type').notNull(),
+    timeElapsed: bigint('time_elapsed', { mode: 'number' }).notNull(),
+    transferType: text('transfer_type').$type<'WebRTC' | 'Relay'>().notNull(),
+    completedAt: timestamptz('completed_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('transfers_sender_idx').on(t.senderId, t.completedAt.desc(), t.id.desc()),
+    index('transfers_receiver_idx').on(t.receiverId, t.completedAt.desc(), t.id.desc()),
+  ],
+);

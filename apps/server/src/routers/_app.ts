@@ -2,11 +2,15 @@ import { router } from '../trpc.js';
 import { authRouter } from './auth.js';
 import { healthRouter } from './health.js';
 import { sessionsRouter } from './sessions.js';
+import { signalingRouter } from './signaling.js';
+import { transfersRouter } from './transfers.js';
 
 export const appRouter = router({
   health: healthRouter,
   auth: authRouter,
   sessions: sessionsRouter,
+  transfers: transfersRouter,
+  signaling: signalingRouter,
 });
 
 export type AppRouter = typeof appRouter;

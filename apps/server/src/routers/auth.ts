@@ -53,6 +53,7 @@ export const authRouter = router({
       ctx.session.sessionId,
       'signed-out',
     );
+    await ctx.sessionsRevoked([result.sessionId]);
     if (ctx.request.res) clearAuthCookies(ctx.request.res, ctx.env);
     return result;
   }),

@@ -5,9 +5,11 @@ import { authedProcedure, router } from '../trpc.js';
 export const sessionsRouter = router({
   list: authedProcedure.query(({ ctx }) => listSessions(ctx.db, ctx.env, ctx.session)),
 
-  revoke: authedProcedure
-    .input(revokeSessionInput)
-    .mutation(({ ctx, input }) => revokeSession(ctx.db, ctx.session.userId, input.sessionId)),
+  revoke: authedProcedure.input(revokeSessionInput).mutation(async ({ ctx, input }) => {
+    const result = await revokeSession(ctx.db, ctx.session.userId, input.sessionId);
+    await ctx.sessionsRevoked([result.sessionId]);
+    return result;
+  }),
 
   revokeAll: authedProcedure.input(revokeAllInput).mutation(async ({ ctx, input }) => {
     const includeCurrent = input?.includeCurrent ?? true;
@@ -15,6 +17,7 @@ export const sessionsRouter = router({
       reason: 'revoked',
       ...(includeCurrent ? {} : { except: ctx.session.sessionId }),
     });
+    await ctx.sessionsRevoked(revoked);
     return { revoked };
   }),
 });

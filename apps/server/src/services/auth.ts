@@ -125,31 +125,31 @@ export async function refresh(deps: ServiceDeps, token: string | undefined): Pro
   if (row.expired) throw new DomainError('REFRESH_EXPIRED');
 
   const session = { id: row.sessionId, userId: row.userId, expiresAt: row.expiresAt };
-  return db
-    .transaction(async (tx) => {
-      if (!row.rotated) {
-        // Losing this race to a concurrent refresh of the same token is the benign-retry case:
-        // either way this request gets a live token of its own.
-        await tx
-          .update(refreshTokens)
-          .set({ rotatedAt: sql`now()` })
-          .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.rotatedAt)));
-      }
-      const inGrace = !row.rotated || row.inGrace;
-      if (!inGrace) {
-        await tx
-          .update(sessions)
-          .set({ revokedAt: sql`now()`, revokedReason: 'refresh-reused' })
-          .where(and(eq(sessions.id, session.id), isNull(sessions.revokedAt)));
-        return null;
-      }
-      await tx.update(sessions).set({ lastUsedAt: sql`now()` }).where(eq(sessions.id, session.id));
-      return issueTokens(deps, tx, session);
-    })
-    .then((pair) => {
-      if (!pair) throw new DomainError('REFRESH_REUSED');
-      return pair;
-    });
+  const pair = await db.transaction(async (tx) => {
+    if (!row.rotated) {
+      // Losing this race to a concurrent refresh of the same token is the benign-retry case:
+      // either way this request gets a live token of its own.
+      await tx
+        .update(refreshTokens)
+        .set({ rotatedAt: sql`now()` })
+        .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.rotatedAt)));
+    }
+    const inGrace = !row.rotated || row.inGrace;
+    if (!inGrace) {
+      await tx
+        .update(sessions)
+        .set({ revokedAt: sql`now()`, revokedReason: 'refresh-reused' })
+        .where(and(eq(sessions.id, session.id), isNull(sessions.revokedAt)));
+      return null;
+    }
+    await tx.update(sessions).set({ lastUsedAt: sql`now()` }).where(eq(sessions.id, session.id));
+    return issueTokens(deps, tx, session);
+  });
+  if (!pair) {
+    await deps.sessionsRevoked([session.id]);
+    throw new DomainError('REFRESH_REUSED');
+  }
+  return pair;
 }
 
 /**
@@ -174,7 +174,7 @@ export async function authenticate(
     })
     .from(sessions)
     .where(eq(sessions.id, claims.sessionId));
-  if (!row || !row.live || row.userId !== claims.userId) {
+  if (!row?.live || row.userId !== claims.userId) {
     throw new DomainError('UNAUTHENTICATED', { message: 'The session has ended; sign in again' });
   }
   if (Date.now() - row.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
@@ -221,5 +221,6 @@ export async function changePassword(
     return ids;
   });
   deps.mail.kick();
+  await deps.sessionsRevoked(revoked);
   return { ok: true, revoked };
 }

@@ -9,4 +9,6 @@ export interface ServiceDeps {
   keys: Keys;
   /** Wakes the mail worker after a transaction that queued mail has committed. */
   mail: { kick(): void };
+  /** Ends the revoked sessions' live subscriptions on every instance; call after the commit. */
+  sessionsRevoked(sessionIds: string[]): Promise<void>;
 }

@@ -106,5 +106,6 @@ export async function resetPassword(
     return ids;
   });
   deps.mail.kick();
+  await deps.sessionsRevoked(revoked);
   return { ok: true, userId: row.userId, revoked };
 }

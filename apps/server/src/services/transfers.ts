@@ -1,0 +1,143 @@
+import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import type { Database } from '../db/client.js';
+import { transfers, users } from '../db/schema.js';
+import { DomainError } from '../errors.js';
+import type { CompleteTransferInput, ListTransfersInput } from '../schemas.js';
+import { findUserByEmail } from './users.js';
+
+export interface TransferView {
+  id: string;
+  sender: { id: string; email: string; name: string };
+  receiver: { id: string; email: string; name: string };
+  fileName: string;
+  fileSize: number;
+  fileType: string;
+  timeElapsed: number;
+  transferType: 'WebRTC' | 'Relay';
+  completedAt: Date;
+}
+
+const sender = alias(users, 'sender');
+const receiver = alias(users, 'receiver');
+
+const view = {
+  id: transfers.id,
+  fileName: transfers.fileName,
+  fileSize: transfers.fileSize,
+  fileType: transfers.fileType,
+  timeElapsed: transfers.timeElapsed,
+  transferType: transfers.transferType,
+  completedAt: transfers.completedAt,
+  sender: { id: sender.id, email: sender.email, name: sender.name },
+  receiver: { id: receiver.id, email: receiver.email, name: receiver.name },
+};
+
+/** Records a finished transfer; the sender is always the caller. */
+export async function completeTransfer(
+  db: Database,
+  userId: string,
+  input: CompleteTransferInput,
+): Promise<TransferView> {
+  const target = await findUserByEmail(db, input.receiverEmail);
+  if (!target) throw new DomainError('RECEIVER_NOT_FOUND');
+  const [row] = await db
+    .insert(transfers)
+    .values({
+      senderId: userId,
+      receiverId: target.id,
+      fileName: input.fileName,
+      fileSize: input.fileSize,
+      fileType: input.fileType,
+      timeElapsed: input.timeElapsed,
+      transferType: input.transferType,
+    })
+    .returning({ id: transfers.id });
+  if (!row) throw new Error('transfer insert returned nothing');
+  const [saved] = await selectTransfers(db).where(eq(transfers.id, row.id));
+  if (!saved) throw new Error('transfer vanished');
+  return saved;
+}
+
+function selectTransfers(db: Database) {
+  return db
+    .select(view)
+    .from(transfers)
+    .innerJoin(sender, eq(sender.id, transfers.senderId))
+    .innerJoin(receiver, eq(receiver.id, transfers.receiverId));
+}
+
+/** Opaque keyset cursor: the (completedAt, id) of the last item of the previous page. */
+function encodeCursor(item: TransferView): string {
+  return Buffer.from(JSON.stringify([item.completedAt.toISOString(), item.id])).toString(
+    'base64url',
+  );
+}
+
+function decodeCursor(cursor: string): { completedAt: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const completedAt = new Date(String(at));
+    if (
+      Number.isNaN(completedAt.getTime()) ||
+      typeof id !== 'string' ||
+      !/^[0-9a-f-]{36}$/i.test(id)
+    ) {
+      throw new Error('bad cursor');
+    }
+    return { completedAt, id };
+  } catch {
+    throw new DomainError('INVALID_INPUT', {
+      message: 'The cursor is invalid',
+      details: { fieldErrors: { cursor: ['is invalid'] } },
+    });
+  }
+}
+
+/** The caller's transfers, newest first, one page at a time. */
+export async function listTransfers(
+  db: Database,
+  userId: string,
+  input: ListTransfersInput,
+): Promise<{ items: TransferView[]; nextCursor: string | null }> {
+  const mine =
+    input.direction === 'sent'
+      ? eq(transfers.senderId, userId)
+      : input.direction === 'received'
+        ? eq(transfers.receiverId, userId)
+        : or(eq(transfers.senderId, userId), eq(transfers.receiverId, userId));
+  const after = input.cursor ? decodeCursor(input.cursor) : undefined;
+  const rows = await selectTransfers(db)
+    .where(
+      and(
+        mine,
+        after
+          ? or(
+              lt(transfers.completedAt, after.completedAt),
+              and(eq(transfers.completedAt, after.completedAt), lt(transfers.id, after.id)),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(transfers.completedAt), desc(transfers.id))
+    .limit(input.limit + 1);
+  const items = rows.slice(0, input.limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null };
+}
+
+export async function transferStats(db: Database, userId: string) {
+  const [row] = await db
+    .select({
+      sentCount: sql<string>`count(*) filter (where ${transfers.senderId} = ${userId})`,
+      sentBytes: sql<string>`coalesce(sum(${transfers.fileSize}) filter (where ${transfers.senderId} = ${userId}), 0)`,
+      receivedCount: sql<string>`count(*) filter (where ${transfers.receiverId} = ${userId})`,
+      receivedBytes: sql<string>`coalesce(sum(${transfers.fileSize}) filter (where ${transfers.receiverId} = ${userId}), 0)`,
+    })
+    .from(transfers)
+    .where(or(eq(transfers.senderId, userId), eq(transfers.receiverId, userId)));
+  return {
+    sent: { count: Number(row?.sentCount ?? 0), bytes: Number(row?.sentBytes ?? 0) },
+    received: { count: Number(row?.receivedCount ?? 0), bytes: Number(row?.receivedBytes ?? 0) },
+  };
+}

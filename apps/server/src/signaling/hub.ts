@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq, inArray, ne, or } from 'drizzle-orm';
+import type { Bus, BusMessage } from '../bus/types.js';
+import type { Database } from '../db/client.js';
+import { instances, peerPairs, peers, users } from '../db/schema.js';
+import type { Env } from '../env.js';
+import { DomainError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { AuthSession } from '../services/sessions.js';
+import type { Peer, RelayedEvent } from './events.js';
+import { type EndReason, LocalPeer } from './local-peer.js';
+import { TokenBucket } from './token-bucket.js';
+
+export type Target = { email: string } | { peerId: string };
+
+const DEFAULT_BUDGET = { perSecond: 50, burst: 100 };
+
+/**
+ * The peers this instance hosts, and the routing of signaling messages to peers anywhere: the
+ * `peers` table says who is online where, the bus carries the messages.
+ */
+export class SignalingHub {
+  readonly local = new Map<string, LocalPeer>();
+  private readonly budget: { perSecond: number; burst: number };
+
+  constructor(
+    private readonly deps: { db: Database; env: Env; bus: Bus; logger: Logger; instanceId: string },
+  ) {
+    const override = deps.env.RATE_LIMITS['signaling.peer'];
+    this.budget = override && 'perSecond' in override ? override : DEFAULT_BUDGET;
+    deps.bus.subscribe((message) => this.onBusMessage(message));
+  }
+
+  private onBusMessage(message: BusMessage) {
+    if (message.type === 'deliver') {
+      for (const peerId of message.peerIds) this.local.get(peerId)?.push(message.event);
+      return;
+    }
+    const revoked = new Set(message.sessionIds);
+    for (const peer of this.local.values()) {
+      if (revoked.has(peer.sessionId)) peer.end('revoked');
+    }
+  }
+
+  /** Registers a new peer for the caller's session; the caller drains `peer.events()`. */
+  async open(auth: AuthSession): Promise<LocalPeer> {
+    const [user] = await this.deps.db
+      .select({ email: users.email, name: users.name })
+      .from(users)
+      .where(eq(users.id, auth.userId));
+    if (!user) throw new DomainError('UNAUTHENTICATED');
+    const self: Peer = { peerId: randomUUID(), email: user.email, name: user.name };
+    const peer = new LocalPeer(
+      self,
+      auth.userId,
+      auth.sessionId,
+      new TokenBucket(this.budget.perSecond, this.budget.burst),
+    );
+    this.local.set(peer.id, peer);
+    try {
+      await this.deps.db.insert(peers).values({
+        id: peer.id,
+        userId: auth.userId,
+        sessionId: auth.sessionId,
+        instanceId: this.deps.instanceId,
+      });
+    } catch (error) {
+      this.local.delete(peer.id);
+      throw error;
+    }
+    return peer;
+  }
+
+  /** Forgets a peer that ended and tells the peers it was paired with that it went offline. */
+  async close(peer: LocalPeer, reason: EndReason): Promise<void> {
+    peer.end(reason);
+    this.local.delete(peer.id);
+    await this.deps.db.delete(peers).where(eq(peers.id, peer.id));
+    await announceOffline(this.deps.db, this.deps.bus, [peer.self]);
+  }
+
+  /**
+   * The peer a call speaks for: the caller's subscription on the same socket, else the caller's
+   * newest peer anywhere. Only the caller's own session's peers qualify.
+   */
+  async senderFor(
+    auth: AuthSession,
+    connectionPeerIds: Iterable<string>,
+  ): Promise<LocalPeer | Peer> {
+    for (const id of connectionPeerIds) {
+      const peer = this.local.get(id);
+      if (peer && peer.sessionId === auth.sessionId && !peer.endReason) return peer;
+    }
+    const [row] = await this.deps.db
+      .select({ peerId: peers.id, email: users.email, name: users.name })
+      .from(peers)
+      .innerJoin(users, eq(users.id, peers.userId))
+      .innerJoin(instances, eq(instances.id, peers.instanceId))
+      .where(eq(peers.sessionId, auth.sessionId))
+      .orderBy(desc(peers.connectedAt))
+      .limit(1);
+    if (!row) throw new DomainError('NO_PEER');
+    return this.local.get(row.peerId) ?? row;
+  }
+
+  private budgetFor(sender: LocalPeer | Peer): TokenBucket {
+    if (sender instanceof LocalPeer) return sender.bucket;
+    let bucket = this.remoteBuckets.get(sender.peerId);
+    if (!bucket) {
+      bucket = new TokenBucket(this.budget.perSecond, this.budget.burst);
+      this.remoteBuckets.set(sender.peerId, bucket);
+    }
+    return bucket;
+  }
+  private readonly remoteBuckets = new Map<string, TokenBucket>();
+
+  /** Relays an offer, answer or ICE candidate from the caller's peer to the target's open peers. */
+  async send(
+    auth: AuthSession,
+    connectionPeerIds: Iterable<string>,
+    to: Target,
+    build: (from: Peer) => RelayedEvent,
+  ): Promise<{ delivered: boolean; peers: number }> {
+    const sender = await this.senderFor(auth, connectionPeerIds);
+    const taken = this.budgetFor(sender).take();
+    if (!taken.ok)
+      throw new DomainError('RATE_LIMITED', { retryAfterSeconds: taken.retryAfterSeconds });
+    const self = sender instanceof LocalPeer ? sender.self : sender;
+    const targets = await this.resolve(to, self.peerId);
+    if (targets.length === 0) return { delivered: false, peers: 0 };
+    await this.deps.bus.publish({ type: 'deliver', peerIds: targets, event: build(self) });
+    return { delivered: true, peers: targets.length };
+  }
+
+  /** Open peers behind a target, on live instances, never the sender itself. */
+  private async resolve(to: Target, senderPeerId: string): Promise<string[]> {
+    const where =
+      'peerId' in to
+        ? eq(peers.id, to.peerId)
+        : eq(
+            peers.userId,
+            this.deps.db.select({ id: users.id }).from(users).where(eq(users.email, to.email)),
+          );
+    const rows = await this.deps.db
+      .select({ id: peers.id })
+      .from(peers)
+      .innerJoin(instances, eq(instances.id, peers.instanceId))
+      .where(and(where, ne(peers.id, senderPeerId)));
+    return rows.map((row) => row.id);
+  }
+
+  /** Pairs the caller's peer with another, so each hears when the other goes offline. */
+  async markConnected(auth: AuthSession, connectionPeerIds: Iterable<string>, peerId: string) {
+    const sender = await this.senderFor(auth, connectionPeerIds);
+    const self = sender instanceof LocalPeer ? sender.self : sender;
+    const [target] = await this.deps.db
+      .select({ id: peers.id })
+      .from(peers)
+      .innerJoin(instances, eq(instances.id, peers.instanceId))
+      .where(eq(peers.id, peerId));
+    if (!target || target.id === self.peerId) throw new DomainError('PEER_NOT_FOUND');
+    await this.deps.db
+      .insert(peerPairs)
+      .values([
+        { peerId: self.peerId, otherPeerId: target.id },
+        { peerId: target.id, otherPeerId: self.peerId },
+      ])
+      .onConflictDoNothing();
+    return { ok: true as const };
+  }
+
+  /** Ends these sessions' subscriptions on every instance. */
+  async sessionsRevoked(sessionIds: string[]): Promise<void> {
+    if (sessionIds.length === 0) return;
+    await this.deps.bus.publish({ type: 'sessions-revoked', sessionIds });
+  }
+
+  /** Shutdown: every local peer ends and its partners hear it went offline. */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.local.values()].map((peer) => this.close(peer, 'shutdown')));
+  }
+}
+
+/** Sends `"<name> went offline"` to every peer paired with one of `gone`, then forgets the pairs. */
+export async function announceOffline(db: Database, bus: Bus, gone: Peer[]): Promise<void> {
+  if (gone.length === 0) return;
+  const ids = gone.map((peer) => peer.peerId);
+  const pairs = await db
+    .delete(peerPairs)
+    .where(or(inArray(peerPairs.peerId, ids), inArray(peerPairs.otherPeerId, ids)))
+    .returning({ peerId: peerPairs.peerId, otherPeerId: peerPairs.otherPeerId });
+  const goneIds = new Set(ids);
+  for (const peer of gone) {
+    const listeners = pairs
+      .filter((pair) => pair.peerId === peer.peerId && !goneIds.has(pair.otherPeerId))
+      .map((pair) => pair.otherPeerId);
+    if (listeners.length === 0) continue;
+    await bus.publish({
+      type: 'deliver',
+      peerIds: listeners,
+      event: { type: 'peer-status', peer, online: false, message: `${peer.name} went offline` },
+    });
+  }
+}
