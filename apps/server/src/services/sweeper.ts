@@ -1,6 +1,13 @@
 import { lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { emailCodes, mailOutbox, passwordResetTokens, rateLimits, sessions } from '../db/schema.js';
+import {
+  busPayloads,
+  emailCodes,
+  mailOutbox,
+  passwordResetTokens,
+  rateLimits,
+  sessions,
+} from '../db/schema.js';
 import type { Env } from '../env.js';
 import { isDatabaseUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -8,10 +15,10 @@ import type { Logger } from '../logger.js';
 /** Rows past their use are kept this long (answers like TOKEN_USED stay exact meanwhile). */
 const KEEP = sql`interval '1 day'`;
 
-/** Deletes expired codes, reset tokens, sessions, rate-limit windows and delivered mail. */
+/** Deletes expired codes, reset tokens, sessions, rate-limit windows, delivered mail, old bus payloads. */
 export async function sweepExpired(db: Database, env: Pick<Env, 'SESSION_IDLE_TTL_SECONDS'>) {
   const cutoff = sql`now() - ${KEEP}`;
-  const [codes, tokens, oldSessions, limits, mail] = await Promise.all([
+  const [codes, tokens, oldSessions, limits, mail, payloads] = await Promise.all([
     db
       .delete(emailCodes)
       .where(lt(emailCodes.expiresAt, cutoff))
@@ -43,6 +50,11 @@ export async function sweepExpired(db: Database, env: Pick<Env, 'SESSION_IDLE_TT
         sql`${mailOutbox.status} <> 'pending' and ${mailOutbox.createdAt} < now() - interval '7 days'`,
       )
       .returning({ id: mailOutbox.id }),
+    // Large bus messages are read within milliseconds of their notification.
+    db
+      .delete(busPayloads)
+      .where(lt(busPayloads.createdAt, sql`now() - interval '1 minute'`))
+      .returning({ id: busPayloads.id }),
   ]);
   return {
     emailCodes: codes.length,
@@ -50,10 +62,11 @@ export async function sweepExpired(db: Database, env: Pick<Env, 'SESSION_IDLE_TT
     sessions: oldSessions.length,
     rateLimits: limits.length,
     mail: mail.length,
+    busPayloads: payloads.length,
   };
 }
 
-/** Sweeps every `intervalMs` on every instance (the deletes are idempotent). */
+/** Sweeps every `intervalMs` (a minute) on every instance; the deletes are idempotent and indexed. */
 export function startSweeper(opts: {
   db: Database;
   env: Env;
@@ -67,7 +80,7 @@ export function startSweeper(opts: {
         if (!isDatabaseUnavailable(error)) opts.logger.warn({ err: error }, 'sweep failed');
       },
     );
-  const timer = setInterval(run, opts.intervalMs ?? 10 * 60_000);
+  const timer = setInterval(run, opts.intervalMs ?? 60_000);
   timer.unref();
   return { run, stop: () => clearInterval(timer) };
 }
