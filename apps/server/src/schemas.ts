@@ -34,7 +34,7 @@ export const signInInput = z.object({
 });
 export const refreshInput = z
   .object({ refreshToken: z.string().min(1).max(512).optional() })
-  .optional();
+  .nullish();
 export const changePasswordInput = z.object({ currentPassword: anyPassword, newPassword });
 export const resetPasswordInput = z.object({
   token: z.string().trim().min(1, 'is required').max(512),
@@ -42,7 +42,7 @@ export const resetPasswordInput = z.object({
   confirmPassword: z.string().max(128),
 });
 export const revokeSessionInput = z.object({ sessionId: z.uuid('must be a session id') });
-export const revokeAllInput = z.object({ includeCurrent: z.boolean().default(true) }).optional();
+export const revokeAllInput = z.object({ includeCurrent: z.boolean().default(true) }).nullish();
 
 export type SignUpInput = z.output<typeof signUpInput>;
 export type SignInInput = z.output<typeof signInInput>;

@@ -41,8 +41,8 @@ export const authRouter = router({
 
   refresh: publicProcedure.input(refreshInput).mutation(async ({ ctx, input }) => {
     const token = input?.refreshToken ?? readCookies(ctx.request.headers).refreshToken;
-    const pair = await refresh(ctx, token);
-    if (ctx.request.res) setAuthCookies(ctx.request.res, ctx.env, pair);
+    const { deviceId, ...pair } = await refresh(ctx, token);
+    if (ctx.request.res) setAuthCookies(ctx.request.res, ctx.env, pair, deviceId);
     return pair;
   }),
 

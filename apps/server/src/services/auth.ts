@@ -104,7 +104,10 @@ export async function signIn(
  * Rotates a refresh token. A live token is swapped for a new one; a token rotated less than 10 s
  * ago gets another live token for the same session; an older rotated token revokes the session.
  */
-export async function refresh(deps: ServiceDeps, token: string | undefined): Promise<TokenPair> {
+export async function refresh(
+  deps: ServiceDeps,
+  token: string | undefined,
+): Promise<TokenPair & { deviceId: string }> {
   const { db, env } = deps;
   if (!token) throw new DomainError('REFRESH_INVALID');
   const tokenHash = sha256(token);
@@ -112,6 +115,7 @@ export async function refresh(deps: ServiceDeps, token: string | undefined): Pro
     .select({
       sessionId: sessions.id,
       userId: sessions.userId,
+      deviceId: sessions.deviceId,
       expiresAt: sessions.expiresAt,
       revoked: sql<boolean>`${sessions.revokedAt} is not null`,
       expired: sql<boolean>`${sessions.expiresAt} <= now() or ${sessions.lastUsedAt} <= now() - make_interval(secs => ${env.SESSION_IDLE_TTL_SECONDS})`,
@@ -149,7 +153,7 @@ export async function refresh(deps: ServiceDeps, token: string | undefined): Pro
     await deps.sessionsRevoked([session.id]);
     throw new DomainError('REFRESH_REUSED');
   }
-  return pair;
+  return { ...pair, deviceId: row.deviceId };
 }
 
 /**

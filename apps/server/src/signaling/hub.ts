@@ -107,6 +107,8 @@ export class SignalingHub {
     if (sender instanceof LocalPeer) return sender.bucket;
     let bucket = this.remoteBuckets.get(sender.peerId);
     if (!bucket) {
+      // Budgets of peers hosted elsewhere are kept here only while in use; bound the map.
+      if (this.remoteBuckets.size >= 10_000) this.remoteBuckets.clear();
       bucket = new TokenBucket(this.budget.perSecond, this.budget.burst);
       this.remoteBuckets.set(sender.peerId, bucket);
     }
