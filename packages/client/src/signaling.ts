@@ -1,0 +1,111 @@
+import type { AppRouter, IceCandidate, Peer, SignalingEvent } from '@cryptweb/server';
+import type { TRPCClient } from '@trpc/client';
+
+export type { IceCandidate, Peer, SignalingEvent };
+/** Whom a signaling message goes to: every open device of a user, or one peer. */
+export type SignalingTarget = { email: string } | { peerId: string };
+type EventOf<T extends SignalingEvent['type']> = Extract<SignalingEvent, { type: T }>;
+
+/** This device's open signaling subscription. */
+export interface SignalingConnection {
+  /** This device's peer id; it changes when the subscription resumes after a reconnect. */
+  readonly peerId: string;
+  readonly self: Peer;
+  /** Calls `handler` for each event of `type`; returns an unsubscribe function. */
+  on<T extends SignalingEvent['type']>(type: T, handler: (event: EventOf<T>) => void): () => void;
+  /** Resolves with the next event of `type` matching `predicate`. */
+  next<T extends SignalingEvent['type']>(
+    type: T,
+    predicate?: (event: EventOf<T>) => boolean,
+    options?: { timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<EventOf<T>>;
+  offer(to: SignalingTarget, sdp: string): Promise<{ delivered: boolean; peers: number }>;
+  answer(to: SignalingTarget, sdp: string): Promise<{ delivered: boolean; peers: number }>;
+  ice(to: SignalingTarget, candidate: IceCandidate): Promise<{ delivered: boolean; peers: number }>;
+  /** Pairs this peer with another: each hears `peer-status` when the other goes offline. */
+  markConnected(peerId: string): Promise<{ ok: true }>;
+  /** Set when the subscription ended for good (e.g. the session was revoked). */
+  readonly error: Error | undefined;
+  close(): void;
+}
+
+type Procedures = Pick<TRPCClient<AppRouter>, 'signaling'>;
+
+/** Subscribes to `signaling.events` and resolves once the server says `ready`. */
+export function connectSignaling(api: Procedures): Promise<SignalingConnection> {
+  const handlers = new Map<SignalingEvent['type'], Set<(event: SignalingEvent) => void>>();
+  let self: Peer | undefined;
+  let failure: Error | undefined;
+
+  const emit = (event: SignalingEvent) => {
+    for (const handler of handlers.get(event.type) ?? []) handler(event);
+  };
+  const on = <T extends SignalingEvent['type']>(type: T, handler: (event: EventOf<T>) => void) => {
+    const set = handlers.get(type) ?? new Set();
+    handlers.set(type, set);
+    const wrapped = handler as (event: SignalingEvent) => void;
+    set.add(wrapped);
+    return () => set.delete(wrapped);
+  };
+
+  return new Promise((resolve, reject) => {
+    const subscription = api.signaling.events.subscribe(undefined, {
+      onData(event) {
+        if (event.type === 'ready') {
+          const first = !self;
+          self = event.self;
+          if (first) resolve(connection);
+        }
+        emit(event);
+      },
+      onError(error) {
+        failure = error;
+        if (!self) reject(error);
+        for (const set of handlers.values()) set.clear();
+      },
+    });
+
+    const connection: SignalingConnection = {
+      get peerId() {
+        return self?.peerId ?? '';
+      },
+      get self() {
+        if (!self) throw new Error('signaling is not ready yet');
+        return self;
+      },
+      get error() {
+        return failure;
+      },
+      on,
+      next(type, predicate, options = {}) {
+        return new Promise((resolveNext, rejectNext) => {
+          const timer = options.timeoutMs
+            ? setTimeout(() => {
+                off();
+                rejectNext(new Error(`no ${type} event within ${options.timeoutMs} ms`));
+              }, options.timeoutMs)
+            : undefined;
+          const off = on(type, (event) => {
+            if (predicate && !predicate(event)) return;
+            off();
+            clearTimeout(timer);
+            resolveNext(event);
+          });
+          options.signal?.addEventListener('abort', () => {
+            off();
+            clearTimeout(timer);
+            rejectNext(options.signal?.reason);
+          });
+        });
+      },
+      offer: (to, sdp) => api.signaling.sendOffer.mutate({ to, offer: { type: 'offer', sdp } }),
+      answer: (to, sdp) => api.signaling.sendAnswer.mutate({ to, answer: { type: 'answer', sdp } }),
+      ice: (to, candidate) => api.signaling.sendIceCandidate.mutate({ to, candidate }),
+      markConnected: (peerId) => api.signaling.markConnected.mutate({ peerId }),
+      close() {
+        subscription.unsubscribe();
+        for (const set of handlers.values()) set.clear();
+      },
+    };
+  });
+}
