@@ -9,7 +9,7 @@ import type { SignInInput } from '../schemas.js';
 import { signAccessToken, verifyAccessToken } from './access-tokens.js';
 import type { ServiceDeps } from './deps.js';
 import { hashPassword, isCommonPassword, spendPasswordCheck, verifyPassword } from './passwords.js';
-import { clear, ensureBelow, hit, limitFor, record } from './rate-limit.js';
+import { clear, hit, limitFor, release } from './rate-limit.js';
 import { randomToken, sha256 } from './secrets.js';
 import { type AuthSession, describeDevice, revokeAllSessions } from './sessions.js';
 import { findUserByEmail, findUserById, type PublicUser, toPublicUser } from './users.js';
@@ -63,20 +63,19 @@ export async function signIn(
   const ip = client.ip ?? 'unknown';
   const emailKey = sha256(input.email);
   await hit(db, limitFor(env, 'signIn.ip'), 'signIn.ip', ip);
-  await ensureBelow(db, limitFor(env, 'signIn.emailIp'), 'signIn.emailIp', `${emailKey}:${ip}`);
-  await ensureBelow(db, limitFor(env, 'signIn.email'), 'signIn.email', emailKey);
+  // Failure-only limits still claim the attempt before the password is checked, so concurrent
+  // guesses cannot all slip past a count that has not been written yet; a success gives it back.
+  await hit(db, limitFor(env, 'signIn.emailIp'), 'signIn.emailIp', `${emailKey}:${ip}`);
+  await hit(db, limitFor(env, 'signIn.email'), 'signIn.email', emailKey);
 
   const user = await findUserByEmail(db, input.email);
   const valid = user
     ? await verifyPassword(input.password, user.passwordHash)
     : await spendPasswordCheck(input.password, env.BCRYPT_COST);
-  if (!user || !valid) {
-    await record(db, limitFor(env, 'signIn.emailIp'), 'signIn.emailIp', `${emailKey}:${ip}`);
-    await record(db, limitFor(env, 'signIn.email'), 'signIn.email', emailKey);
-    throw new DomainError('INVALID_CREDENTIALS');
-  }
-  if (!user.emailVerifiedAt) throw new DomainError('EMAIL_NOT_VERIFIED');
+  if (!user || !valid) throw new DomainError('INVALID_CREDENTIALS');
   await clear(db, 'signIn.emailIp', `${emailKey}:${ip}`);
+  await release(db, 'signIn.email', emailKey);
+  if (!user.emailVerifiedAt) throw new DomainError('EMAIL_NOT_VERIFIED');
 
   const deviceId = client.deviceId ?? randomUUID();
   const device = describeDevice(client.userAgent);

@@ -58,18 +58,12 @@ export async function hit(db: Database, limit: WindowLimit, name: string, subjec
   if (row && row.count > limit.max) refuse(row.expiresAt);
 }
 
-/** Refuses when a window already holds `max` hits, without counting this call (failure-only limits). */
-export async function ensureBelow(db: Database, limit: WindowLimit, name: string, subject: string) {
-  const [row] = await db
-    .select({ count: rateLimits.count, expiresAt: rateLimits.expiresAt })
-    .from(rateLimits)
+/** Gives back one hit (an attempt that turned out not to count, such as a correct password). */
+export async function release(db: Database, name: string, subject: string) {
+  await db
+    .update(rateLimits)
+    .set({ count: sql`greatest(${rateLimits.count} - 1, 0)` })
     .where(and(eq(rateLimits.key, `${name}:${subject}`), gt(rateLimits.expiresAt, sql`now()`)));
-  if (row && row.count >= limit.max) refuse(row.expiresAt);
-}
-
-/** Records a hit without refusing (the failure is answered on its own terms). */
-export async function record(db: Database, limit: WindowLimit, name: string, subject: string) {
-  await hit(db, { ...limit, max: Number.MAX_SAFE_INTEGER }, name, subject);
 }
 
 export async function clear(db: Database, name: string, subject: string) {
