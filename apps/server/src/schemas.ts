@@ -1,13 +1,18 @@
 import { z } from 'zod';
 
+/**
+ * Free text that reaches the database: PostgreSQL refuses NUL characters in text, so they are
+ * refused here as invalid input rather than failing later.
+ */
+const text = () => z.string().regex(/^[^\0]*$/, 'must not contain NUL characters');
+
 /** Trimmed and lower-cased: emails compare case-insensitively everywhere. */
 export const email = z
   .string()
   .trim()
   .toLowerCase()
   .pipe(z.email('must be a valid email').max(254));
-export const name = z
-  .string()
+export const name = text()
   .trim()
   .min(1, 'must not be empty')
   .max(30, 'must be at most 30 characters');
@@ -30,7 +35,7 @@ export const emailInput = z.object({ email });
 export const signInInput = z.object({
   email,
   password: anyPassword,
-  device: z.object({ name: z.string().trim().min(1).max(64).optional() }).optional(),
+  device: z.object({ name: text().trim().min(1).max(64).optional() }).optional(),
 });
 export const refreshInput = z
   .object({ refreshToken: z.string().min(1).max(512).optional() })
@@ -53,38 +58,38 @@ const MAX_CANDIDATE = 4 * 1024;
 
 export const signalingTarget = z.union([
   z.strictObject({ email }),
-  z.strictObject({ peerId: z.string().min(1).max(64) }),
+  z.strictObject({ peerId: text().min(1).max(64) }),
 ]);
 export const sendOfferInput = z.object({
   to: signalingTarget,
   offer: z.object({
     type: z.literal('offer'),
-    sdp: z.string().min(1).max(MAX_SDP, 'must be at most 64 KiB'),
+    sdp: text().min(1).max(MAX_SDP, 'must be at most 64 KiB'),
   }),
 });
 export const sendAnswerInput = z.object({
   to: signalingTarget,
   answer: z.object({
     type: z.literal('answer'),
-    sdp: z.string().min(1).max(MAX_SDP, 'must be at most 64 KiB'),
+    sdp: text().min(1).max(MAX_SDP, 'must be at most 64 KiB'),
   }),
 });
 export const sendIceCandidateInput = z.object({
   to: signalingTarget,
   candidate: z.object({
-    candidate: z.string().max(MAX_CANDIDATE, 'must be at most 4 KiB'),
-    sdpMid: z.string().max(256).nullish(),
+    candidate: text().max(MAX_CANDIDATE, 'must be at most 4 KiB'),
+    sdpMid: text().max(256).nullish(),
     sdpMLineIndex: z.number().int().min(0).max(1024).nullish(),
-    usernameFragment: z.string().max(256).nullish(),
+    usernameFragment: text().max(256).nullish(),
   }),
 });
-export const markConnectedInput = z.object({ peerId: z.string().min(1).max(64) });
+export const markConnectedInput = z.object({ peerId: text().min(1).max(64) });
 
 export const completeTransferInput = z.object({
   receiverEmail: email,
-  fileName: z.string().trim().min(1).max(255),
+  fileName: text().trim().min(1).max(255),
   fileSize: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  fileType: z.string().max(255),
+  fileType: text().max(255),
   timeElapsed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   transferType: z.enum(['WebRTC', 'Relay']),
 });
@@ -92,7 +97,7 @@ export const listTransfersInput = z
   .object({
     direction: z.enum(['sent', 'received', 'all']).default('all'),
     limit: z.number().int().min(1).max(100).default(20),
-    cursor: z.string().min(1).max(200).optional(),
+    cursor: text().min(1).max(200).optional(),
   })
   .default({ direction: 'all', limit: 20 });
 

@@ -1,5 +1,6 @@
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
+import { z } from 'zod';
 import type { Database } from '../db/client.js';
 import { transfers, users } from '../db/schema.js';
 import { DomainError } from '../errors.js';
@@ -67,31 +68,25 @@ function selectTransfers(db: Database) {
     .innerJoin(receiver, eq(receiver.id, transfers.receiverId));
 }
 
-/** Opaque keyset cursor: the (completedAt, id) of the last item of the previous page. */
+/**
+ * Opaque keyset cursor: the id of the last item of the previous page. The next page continues
+ * strictly after that row's exact (completedAt, id), so rows sharing a timestamp are never skipped.
+ */
 function encodeCursor(item: TransferView): string {
-  return Buffer.from(JSON.stringify([item.completedAt.toISOString(), item.id])).toString(
-    'base64url',
-  );
+  return Buffer.from(item.id).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { completedAt: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const completedAt = new Date(String(at));
-    if (
-      Number.isNaN(completedAt.getTime()) ||
-      typeof id !== 'string' ||
-      !/^[0-9a-f-]{36}$/i.test(id)
-    ) {
-      throw new Error('bad cursor');
-    }
-    return { completedAt, id };
-  } catch {
+const cursorId = z.uuid();
+
+function decodeCursor(cursor: string): string {
+  const parsed = cursorId.safeParse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!parsed.success) {
     throw new DomainError('INVALID_INPUT', {
       message: 'The cursor is invalid',
       details: { fieldErrors: { cursor: ['is invalid'] } },
     });
   }
+  return parsed.data;
 }
 
 /** The caller's transfers, newest first, one page at a time. */
@@ -107,18 +102,11 @@ export async function listTransfers(
         ? eq(transfers.receiverId, userId)
         : or(eq(transfers.senderId, userId), eq(transfers.receiverId, userId));
   const after = input.cursor ? decodeCursor(input.cursor) : undefined;
+  const afterCursor = after
+    ? sql`(${transfers.completedAt}, ${transfers.id}) < (select t.completed_at, t.id from ${transfers} t where t.id = ${after})`
+    : undefined;
   const rows = await selectTransfers(db)
-    .where(
-      and(
-        mine,
-        after
-          ? or(
-              lt(transfers.completedAt, after.completedAt),
-              and(eq(transfers.completedAt, after.completedAt), lt(transfers.id, after.id)),
-            )
-          : undefined,
-      ),
-    )
+    .where(and(mine, afterCursor))
     .orderBy(desc(transfers.completedAt), desc(transfers.id))
     .limit(input.limit + 1);
   const items = rows.slice(0, input.limit);
