@@ -61,6 +61,18 @@ describe('error format', () => {
     }
   });
 
+  it('NUL characters, which PostgreSQL cannot store, are INVALID_INPUT rather than a 500', async () => {
+    const error = await rejection(
+      server.client().auth.signUp.mutate({
+        name: 'Nul\u0000Name',
+        email: 'nul@example.test',
+        password: 'a perfectly fine password',
+      }),
+    );
+    expect(error.data).toMatchObject({ code: 'BAD_REQUEST', reason: 'INVALID_INPUT' });
+    expect(Object.keys((error.data as Json).fieldErrors)).toEqual(['name']);
+  });
+
   it('a streamed (chunked) body over 1 MiB is 413', async () => {
     const big = `{"json":{"email":"${'x'.repeat(1024 * 1024)}"}}`;
     const chunks = [big.slice(0, 600_000), big.slice(600_000)];
