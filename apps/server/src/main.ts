@@ -22,7 +22,6 @@ async function main() {
 
   const app = await createApp({ env, logger });
   const url = await app.listen();
-  logger.info({ url, driver: app.deps.driver }, 'listening');
 
   const shutdown = (signal: NodeJS.Signals) => {
     logger.info({ signal }, 'signal received');
@@ -41,6 +40,8 @@ async function main() {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  // Announced only once signals are handled: whoever waits for this line may stop us right away.
+  logger.info({ url, driver: app.deps.driver }, 'listening');
 }
 
 main().catch((error: unknown) => {

@@ -17,6 +17,7 @@ import { applyCors, declaredBodyTooLarge, MAX_BODY_BYTES, sendJson } from './htt
 import { createLogger, type Logger } from './logger.js';
 import { startMailWorker } from './mail/outbox.js';
 import { createTransport } from './mail/transports.js';
+import { createRestHandler, REST_PREFIX } from './rest.js';
 import { appRouter } from './routers/_app.js';
 import { healthReport } from './services/health.js';
 import { loadKeys } from './services/secrets.js';
@@ -96,20 +97,31 @@ export async function createApp(options: AppOptions): Promise<App> {
     }
   };
 
+  /** Rate-limited answers carry `Retry-After` (seconds), on tRPC and REST alike. */
+  const retryAfterHeader = ({ errors }: { errors: { cause?: unknown }[] }) => {
+    const retryAfter = errors
+      .map((error) =>
+        error.cause instanceof DomainError ? error.cause.retryAfterSeconds : undefined,
+      )
+      .find((value) => value !== undefined);
+    return retryAfter === undefined ? {} : { headers: { 'retry-after': String(retryAfter) } };
+  };
+
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
     maxBodySize: MAX_BODY_BYTES,
     createContext,
     onError,
-    responseMeta({ errors }) {
-      const retryAfter = errors
-        .map((error) =>
-          error.cause instanceof DomainError ? error.cause.retryAfterSeconds : undefined,
-        )
-        .find((value) => value !== undefined);
-      return retryAfter === undefined ? {} : { headers: { 'retry-after': String(retryAfter) } };
-    },
+    responseMeta: retryAfterHeader,
+  });
+
+  const restHandler = createRestHandler({
+    env,
+    version,
+    createContext,
+    onError,
+    responseMeta: retryAfterHeader,
   });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -127,6 +139,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     }
     if (url.pathname === '/trpc' || url.pathname.startsWith('/trpc/')) {
       trpcHandler(req, res);
+      return;
+    }
+    if (url.pathname.startsWith(`${REST_PREFIX}/`) || url.pathname === '/api/openapi.json') {
+      await restHandler(req, res, url.pathname);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

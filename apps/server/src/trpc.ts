@@ -1,5 +1,6 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
+import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { Context } from './context.js';
 import { DomainError, isDatabaseUnavailable } from './errors.js';
 
@@ -22,32 +23,35 @@ function fieldErrors(issues: Issue[]): Record<string, string[]> {
   return out;
 }
 
-const t = initTRPC.context<Context>().create({
-  transformer: superjson,
-  errorFormatter({ shape, error, ctx }) {
-    const cause = error.cause;
-    const issues = error.code === 'BAD_REQUEST' ? validationIssues(cause) : undefined;
-    const domain = cause instanceof DomainError ? cause : undefined;
-    const production = ctx?.env.NODE_ENV !== 'development' && ctx?.env.NODE_ENV !== 'test';
-    const { stack, ...data } = shape.data;
-    const reason = domain?.reason ?? (issues ? ('INVALID_INPUT' as const) : undefined);
-    return {
-      ...shape,
-      // An unexpected failure's message may carry internals (SQL, paths): never send it.
-      message: error.code === 'INTERNAL_SERVER_ERROR' ? 'Internal server error' : shape.message,
-      data: {
-        ...data,
-        ...(production ? {} : { stack }),
-        ...(reason ? { reason } : {}),
-        ...(issues ? { fieldErrors: fieldErrors(issues) } : {}),
-        ...(domain?.retryAfterSeconds !== undefined
-          ? { retryAfterSeconds: domain.retryAfterSeconds }
-          : {}),
-        ...domain?.details,
-      },
-    };
-  },
-});
+const t = initTRPC
+  .context<Context>()
+  .meta<OpenApiMeta>()
+  .create({
+    transformer: superjson,
+    errorFormatter({ shape, error, ctx }) {
+      const cause = error.cause;
+      const issues = error.code === 'BAD_REQUEST' ? validationIssues(cause) : undefined;
+      const domain = cause instanceof DomainError ? cause : undefined;
+      const production = ctx?.env.NODE_ENV !== 'development' && ctx?.env.NODE_ENV !== 'test';
+      const { stack, ...data } = shape.data;
+      const reason = domain?.reason ?? (issues ? ('INVALID_INPUT' as const) : undefined);
+      return {
+        ...shape,
+        // An unexpected failure's message may carry internals (SQL, paths): never send it.
+        message: error.code === 'INTERNAL_SERVER_ERROR' ? 'Internal server error' : shape.message,
+        data: {
+          ...data,
+          ...(production ? {} : { stack }),
+          ...(reason ? { reason } : {}),
+          ...(issues ? { fieldErrors: fieldErrors(issues) } : {}),
+          ...(domain?.retryAfterSeconds !== undefined
+            ? { retryAfterSeconds: domain.retryAfterSeconds }
+            : {}),
+          ...domain?.details,
+        },
+      };
+    },
+  });
 
 /**
  * Turns what services throw into tRPC errors: domain errors keep their reason, a lost database
@@ -80,3 +84,21 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const session = await ctx.authenticate();
   return next({ ctx: { session } });
 });
+
+/** REST route of a procedure (SPEC §5 paths, under /api/v1), for the OpenAPI handler and document. */
+export function rest(
+  method: 'GET' | 'POST' | 'DELETE',
+  path: `/${string}`,
+  summary: string,
+  options: { protect?: boolean; tags?: string[] } = {},
+): OpenApiMeta {
+  return {
+    openapi: {
+      method,
+      path,
+      summary,
+      protect: options.protect ?? true,
+      tags: options.tags ?? [path.split('/')[1] ?? 'api'],
+    },
+  };
+}

@@ -1,3 +1,12 @@
+import {
+  meOutput,
+  ok,
+  sessionIdOutput,
+  signInOutput,
+  signUpOutput,
+  tokenPair,
+  verifyEmailOutput,
+} from '../contract.js';
 import { clearAuthCookies, deviceIdFromCookie, readCookies, setAuthCookies } from '../cookies.js';
 import {
   changePasswordInput,
@@ -12,68 +21,100 @@ import { resendVerification, signUp, verifyEmail } from '../services/account.js'
 import { changePassword, currentUser, refresh, signIn } from '../services/auth.js';
 import { forgotPassword, resetPassword } from '../services/password-reset.js';
 import { getSessionView, revokeSession } from '../services/sessions.js';
-import { authedProcedure, publicProcedure, router } from '../trpc.js';
+import { authedProcedure, publicProcedure, rest, router } from '../trpc.js';
 
 const ipOf = (ip: string | undefined) => ip ?? 'unknown';
+const open = { protect: false };
 
 export const authRouter = router({
   signUp: publicProcedure
+    .meta(rest('POST', '/auth/signup', 'Create an account; mails a 6-digit code', open))
     .input(signUpInput)
+    .output(signUpOutput)
     .mutation(({ ctx, input }) => signUp(ctx, input, ipOf(ctx.request.ip))),
 
   verifyEmail: publicProcedure
+    .meta(rest('POST', '/verify/email', 'Verify the email with the mailed code', open))
     .input(verifyEmailInput)
+    .output(verifyEmailOutput)
     .mutation(({ ctx, input }) => verifyEmail(ctx, input, ipOf(ctx.request.ip))),
 
   resendVerification: publicProcedure
+    .meta(rest('POST', '/verify/resend', 'Mail a new code that replaces the old one', open))
     .input(emailInput)
+    .output(ok)
     .mutation(({ ctx, input }) => resendVerification(ctx, input.email)),
 
-  signIn: publicProcedure.input(signInInput).mutation(async ({ ctx, input }) => {
-    const result = await signIn(ctx, input, {
-      ip: ctx.request.ip,
-      userAgent: ctx.request.userAgent,
-      deviceId: deviceIdFromCookie(ctx.request.headers),
-    });
-    if (ctx.request.res) setAuthCookies(ctx.request.res, ctx.env, result, result.session.deviceId);
-    return result;
-  }),
+  signIn: publicProcedure
+    .meta(
+      rest('POST', '/auth/login', 'Sign in: a new session, its tokens also set as cookies', open),
+    )
+    .input(signInInput)
+    .output(signInOutput)
+    .mutation(async ({ ctx, input }) => {
+      const result = await signIn(ctx, input, {
+        ip: ctx.request.ip,
+        userAgent: ctx.request.userAgent,
+        deviceId: deviceIdFromCookie(ctx.request.headers),
+      });
+      if (ctx.request.res)
+        setAuthCookies(ctx.request.res, ctx.env, result, result.session.deviceId);
+      return result;
+    }),
 
-  refresh: publicProcedure.input(refreshInput).mutation(async ({ ctx, input }) => {
-    const token = input?.refreshToken ?? readCookies(ctx.request.headers).refreshToken;
-    const { deviceId, ...pair } = await refresh(ctx, token);
-    if (ctx.request.res) setAuthCookies(ctx.request.res, ctx.env, pair, deviceId);
-    return pair;
-  }),
+  refresh: publicProcedure
+    .meta(
+      rest('POST', '/auth/refresh', 'Rotate the refresh token (from the body or the cookie)', open),
+    )
+    .input(refreshInput)
+    .output(tokenPair)
+    .mutation(async ({ ctx, input }) => {
+      const token = input?.refreshToken ?? readCookies(ctx.request.headers).refreshToken;
+      const { deviceId, ...pair } = await refresh(ctx, token);
+      if (ctx.request.res) setAuthCookies(ctx.request.res, ctx.env, pair, deviceId);
+      return pair;
+    }),
 
-  signOut: authedProcedure.mutation(async ({ ctx }) => {
-    const result = await revokeSession(
-      ctx.db,
-      ctx.session.userId,
-      ctx.session.sessionId,
-      'signed-out',
-    );
-    await ctx.sessionsRevoked([result.sessionId]);
-    if (ctx.request.res) clearAuthCookies(ctx.request.res, ctx.env);
-    return result;
-  }),
+  signOut: authedProcedure
+    .meta(rest('POST', '/auth/logout', 'Sign out: this session is revoked, cookies cleared'))
+    .output(sessionIdOutput)
+    .mutation(async ({ ctx }) => {
+      const { userId, sessionId } = ctx.session;
+      const result = await revokeSession(ctx.db, userId, sessionId, 'signed-out');
+      await ctx.sessionsRevoked([result.sessionId]);
+      if (ctx.request.res) clearAuthCookies(ctx.request.res, ctx.env);
+      return result;
+    }),
 
-  me: authedProcedure.query(async ({ ctx }) => ({
-    user: await currentUser(ctx.db, ctx.session),
-    session: await getSessionView(ctx.db, ctx.session),
-  })),
+  me: authedProcedure
+    .meta(rest('GET', '/auth/me', 'The signed-in user and this session'))
+    .output(meOutput)
+    .query(async ({ ctx }) => ({
+      user: await currentUser(ctx.db, ctx.session),
+      session: await getSessionView(ctx.db, ctx.session),
+    })),
 
-  changePassword: authedProcedure.input(changePasswordInput).mutation(async ({ ctx, input }) => {
-    await changePassword(ctx, ctx.session, input);
-    return { ok: true as const };
-  }),
+  changePassword: authedProcedure
+    .meta(rest('POST', '/password/change', 'Change the password; other sessions are revoked'))
+    .input(changePasswordInput)
+    .output(ok)
+    .mutation(async ({ ctx, input }) => {
+      await changePassword(ctx, ctx.session, input);
+      return { ok: true as const };
+    }),
 
   forgotPassword: publicProcedure
+    .meta(rest('POST', '/password/forgot', 'Mail a password-reset link', open))
     .input(emailInput)
+    .output(ok)
     .mutation(({ ctx, input }) => forgotPassword(ctx, input.email)),
 
-  resetPassword: publicProcedure.input(resetPasswordInput).mutation(async ({ ctx, input }) => {
-    await resetPassword(ctx, input);
-    return { ok: true as const };
-  }),
+  resetPassword: publicProcedure
+    .meta(rest('POST', '/password/reset', 'Set a new password from a reset link', open))
+    .input(resetPasswordInput)
+    .output(ok)
+    .mutation(async ({ ctx, input }) => {
+      await resetPassword(ctx, input);
+      return { ok: true as const };
+    }),
 });

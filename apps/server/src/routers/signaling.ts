@@ -1,4 +1,5 @@
 import { TRPCError } from '@trpc/server';
+import { deliveryOutput, iceServersOutput, ok } from '../contract.js';
 import {
   markConnectedInput,
   sendAnswerInput,
@@ -7,7 +8,7 @@ import {
 } from '../schemas.js';
 import { iceServers } from '../services/ice-servers.js';
 import type { SignalingEvent } from '../signaling/events.js';
-import { authedProcedure, router } from '../trpc.js';
+import { authedProcedure, rest, router } from '../trpc.js';
 
 export const signalingRouter = router({
   /** One open subscription is one peer; it lives as long as the session, not the access token. */
@@ -41,35 +42,52 @@ export const signalingRouter = router({
     }
   }),
 
-  sendOffer: authedProcedure.input(sendOfferInput).mutation(({ ctx, input }) =>
-    ctx.hub.send(ctx.session, ctx.connectionPeers, input.to, (from) => ({
-      type: 'offer',
-      from,
-      offer: input.offer,
-    })),
-  ),
+  sendOffer: authedProcedure
+    .meta(rest('POST', '/signaling/offer', "Relay an offer from the caller's peer"))
+    .input(sendOfferInput)
+    .output(deliveryOutput)
+    .mutation(({ ctx, input }) =>
+      ctx.hub.send(ctx.session, ctx.connectionPeers, input.to, (from) => ({
+        type: 'offer',
+        from,
+        offer: input.offer,
+      })),
+    ),
 
-  sendAnswer: authedProcedure.input(sendAnswerInput).mutation(({ ctx, input }) =>
-    ctx.hub.send(ctx.session, ctx.connectionPeers, input.to, (from) => ({
-      type: 'answer',
-      from,
-      answer: input.answer,
-    })),
-  ),
+  sendAnswer: authedProcedure
+    .meta(rest('POST', '/signaling/answer', "Relay an answer from the caller's peer"))
+    .input(sendAnswerInput)
+    .output(deliveryOutput)
+    .mutation(({ ctx, input }) =>
+      ctx.hub.send(ctx.session, ctx.connectionPeers, input.to, (from) => ({
+        type: 'answer',
+        from,
+        answer: input.answer,
+      })),
+    ),
 
-  sendIceCandidate: authedProcedure.input(sendIceCandidateInput).mutation(({ ctx, input }) =>
-    ctx.hub.send(ctx.session, ctx.connectionPeers, input.to, (from) => ({
-      type: 'ice-candidate',
-      from,
-      candidate: input.candidate,
-    })),
-  ),
+  sendIceCandidate: authedProcedure
+    .meta(rest('POST', '/signaling/ice-candidate', "Relay an ICE candidate from the caller's peer"))
+    .input(sendIceCandidateInput)
+    .output(deliveryOutput)
+    .mutation(({ ctx, input }) =>
+      ctx.hub.send(ctx.session, ctx.connectionPeers, input.to, (from) => ({
+        type: 'ice-candidate',
+        from,
+        candidate: input.candidate,
+      })),
+    ),
 
   markConnected: authedProcedure
+    .meta(rest('POST', '/signaling/mark-connected', "Pair the caller's peer with another"))
     .input(markConnectedInput)
+    .output(ok)
     .mutation(({ ctx, input }) =>
       ctx.hub.markConnected(ctx.session, ctx.connectionPeers, input.peerId),
     ),
 
-  iceServers: authedProcedure.query(({ ctx }) => iceServers(ctx.env, ctx.session.userId)),
+  iceServers: authedProcedure
+    .meta(rest('GET', '/signaling/ice-servers', 'STUN and TURN servers with fresh credentials'))
+    .output(iceServersOutput)
+    .query(({ ctx }) => iceServers(ctx.env, ctx.session.userId)),
 });

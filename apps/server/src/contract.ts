@@ -1,0 +1,102 @@
+import { z } from 'zod';
+
+/**
+ * Output schemas of SPEC §4: they document the REST surface (OpenAPI) and make sure nothing but
+ * these fields ever leaves a procedure.
+ */
+export const publicUser = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  name: z.string(),
+  emailVerified: z.boolean(),
+  createdAt: z.date(),
+});
+
+export const tokenPair = z.object({
+  accessToken: z.string(),
+  accessTokenExpiresAt: z.date(),
+  refreshToken: z.string(),
+  refreshTokenExpiresAt: z.date(),
+});
+
+export const sessionView = z.object({
+  id: z.uuid(),
+  deviceId: z.string(),
+  device: z.object({
+    name: z.string().optional(),
+    browser: z.string().optional(),
+    os: z.string().optional(),
+    type: z.string().optional(),
+  }),
+  ip: z.string().optional(),
+  createdAt: z.date(),
+  lastUsedAt: z.date(),
+  expiresAt: z.date(),
+  current: z.boolean(),
+});
+
+const party = z.object({ id: z.uuid(), email: z.string(), name: z.string() });
+
+export const transferView = z.object({
+  id: z.uuid(),
+  sender: party,
+  receiver: party,
+  fileName: z.string(),
+  fileSize: z.number().int(),
+  fileType: z.string(),
+  timeElapsed: z.number().int(),
+  transferType: z.enum(['WebRTC', 'Relay']),
+  completedAt: z.date(),
+});
+
+const memory = z.object({
+  rss: z.number(),
+  heapTotal: z.number(),
+  heapUsed: z.number(),
+  external: z.number(),
+});
+
+export const healthOutput = z.object({
+  app: z.object({
+    status: z.literal('up'),
+    uptime: z.number(),
+    version: z.string(),
+    memoryUsage: memory,
+  }),
+  database: z.object({
+    status: z.enum(['healthy', 'down']),
+    latencyMs: z.number().nullable(),
+    driver: z.enum(['pglite', 'postgres']),
+  }),
+});
+
+export const ok = z.object({ ok: z.literal(true) });
+export const sessionIdOutput = z.object({ sessionId: z.uuid() });
+export const signUpOutput = z.object({ user: publicUser });
+export const verifyEmailOutput = z.object({
+  verified: z.literal(true),
+  alreadyVerified: z.boolean(),
+});
+export const signInOutput = tokenPair.extend({
+  user: publicUser,
+  session: z.object({ id: z.uuid(), deviceId: z.string() }),
+});
+export const meOutput = z.object({ user: publicUser, session: sessionView });
+export const revokeAllOutput = z.object({ revoked: z.array(z.uuid()) });
+export const transferListOutput = z.object({
+  items: z.array(transferView),
+  nextCursor: z.string().nullable(),
+});
+const directionStats = z.object({ count: z.number().int(), bytes: z.number().int() });
+export const transferStatsOutput = z.object({ sent: directionStats, received: directionStats });
+export const deliveryOutput = z.object({ delivered: z.boolean(), peers: z.number().int() });
+export const iceServersOutput = z.object({
+  iceServers: z.array(
+    z.object({
+      urls: z.array(z.string()),
+      username: z.string().optional(),
+      credential: z.string().optional(),
+    }),
+  ),
+  ttlSeconds: z.number().int(),
+});
