@@ -54,6 +54,14 @@ describe('parseEnv', () => {
     expect(env.MAIL_FILE).toBe('/tmp/x/mail.jsonl');
   });
 
+  it('an empty list variable is an empty list, an unset one takes its default', () => {
+    expect(parseEnv({ STUN_URLS: '' }).STUN_URLS).toEqual([]);
+    expect(parseEnv({}).STUN_URLS).toEqual([
+      'stun:stun.l.google.com:19302',
+      'stun:stun1.l.google.com:19302',
+    ]);
+  });
+
   it('names every bad variable at once', () => {
     const bad = problemsOf({
       PORT: 'eighty',

@@ -109,8 +109,13 @@ export class ConfigError extends Error {
 
 /** Validates an environment; unset and empty variables take their defaults. */
 export function parseEnv(source: EnvInput): Env {
+  // An empty list variable means an empty list (e.g. STUN_URLS= for no STUN on a closed network).
+  const lists = new Set(['STUN_URLS', 'TURN_URLS', 'CORS_ORIGINS']);
   const input = Object.fromEntries(
-    Object.keys(schema.in.shape).map((key) => [key, emptyAsUndefined(source[key])]),
+    Object.keys(schema.in.shape).map((key) => [
+      key,
+      lists.has(key) ? source[key] : emptyAsUndefined(source[key]),
+    ]),
   );
   const result = schema.safeParse(input);
   const problems = result.success

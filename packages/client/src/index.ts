@@ -16,6 +16,21 @@ export type {
   SignalingTarget,
 } from './signaling.js';
 export * from './token-store.js';
+export {
+  CHUNK_BYTES,
+  type DataChannelLike,
+  type FileMeta,
+  type FileSink,
+  type FileSource,
+  fileSourceFromBlob,
+  type PeerConnectionFactory,
+  type PeerConnectionLike,
+  type ReceiveFileOptions,
+  receiveFile,
+  type SendFileOptions,
+  sendFile,
+  type TransferProgress,
+} from './transfer.js';
 
 import type { AppRouter } from '@cryptweb/server';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
