@@ -100,3 +100,14 @@ export const iceServersOutput = z.object({
   ),
   ttlSeconds: z.number().int(),
 });
+
+export const presenceOutput = z.object({
+  contacts: z.array(
+    z.object({
+      email: z.string(),
+      name: z.string(),
+      online: z.boolean(),
+      lastTransferAt: z.date(),
+    }),
+  ),
+});

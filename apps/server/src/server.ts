@@ -24,6 +24,7 @@ import { loadKeys } from './services/secrets.js';
 import { startSweeper } from './services/sweeper.js';
 import { SignalingHub } from './signaling/hub.js';
 import { startInstance } from './signaling/instances.js';
+import { APP_PREFIX, serveApp } from './static.js';
 import { guardSlowConsumer } from './ws-guard.js';
 
 const { version } = JSON.parse(
@@ -151,9 +152,18 @@ export async function createApp(options: AppOptions): Promise<App> {
       });
       return;
     }
+    if (url.pathname === APP_PREFIX || url.pathname.startsWith(`${APP_PREFIX}/`)) {
+      await serveApp(req, res, url.pathname);
+      return;
+    }
     switch (url.pathname) {
       case '/':
         sendJson(res, 200, { name: 'cryptweb', version });
+        return;
+      case '/reset-password':
+        // Reset links (APP_URL/reset-password?token=…) open the web app's reset page.
+        res.writeHead(302, { location: `${APP_PREFIX}/reset-password${url.search}` });
+        res.end();
         return;
       case '/healthz':
         sendJson(res, 200, { status: 'up' });

@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server';
-import { deliveryOutput, iceServersOutput, ok } from '../contract.js';
+import { deliveryOutput, iceServersOutput, ok, presenceOutput } from '../contract.js';
 import {
   markConnectedInput,
   sendAnswerInput,
@@ -7,6 +7,7 @@ import {
   sendOfferInput,
 } from '../schemas.js';
 import { iceServers } from '../services/ice-servers.js';
+import { contactsPresence } from '../services/presence.js';
 import type { SignalingEvent } from '../signaling/events.js';
 import { authedProcedure, rest, router } from '../trpc.js';
 
@@ -90,4 +91,11 @@ export const signalingRouter = router({
     .meta(rest('GET', '/signaling/ice-servers', 'STUN and TURN servers with fresh credentials'))
     .output(iceServersOutput)
     .query(({ ctx }) => iceServers(ctx.env, ctx.session.userId)),
+
+  presence: authedProcedure
+    .meta(
+      rest('GET', '/signaling/presence', 'Who is online among the people you exchanged files with'),
+    )
+    .output(presenceOutput)
+    .query(async ({ ctx }) => ({ contacts: await contactsPresence(ctx.db, ctx.session.userId) })),
 });
