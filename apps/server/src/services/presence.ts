@@ -23,8 +23,9 @@ export async function contactsPresence(
     .select({ userId: other, lastTransferAt: max(transfers.completedAt) })
     .from(transfers)
     .where(or(eq(transfers.senderId, userId), eq(transfers.receiverId, userId)))
-    .groupBy(other)
-    .orderBy(sql`max(${transfers.completedAt}) desc`)
+    // By position: the CASE carries a bound parameter, so repeating it would not match.
+    .groupBy(sql`1`)
+    .orderBy(sql`2 desc`)
     .limit(limit);
   const ids = contacts.map((c) => c.userId).filter((id) => id !== userId);
   if (ids.length === 0) return [];
