@@ -100,14 +100,32 @@ export function createContextFactory(deps: Deps) {
       headers: opts.req.headers,
       connectionParams: opts.info.connectionParams,
     };
-    // Over HTTP one batch shares a context, so one check serves it; a socket re-checks every call.
+    // Over HTTP one batch shares a context, so one check serves it. A socket checks its token and
+    // session once, then keeps them while the token is unexpired and no instance has revoked the
+    // session (revocations reach every instance's hub over the bus).
     let cached: Promise<AuthSession> | undefined;
+    let socketAuth: { token: string; session: AuthSession } | undefined;
     return {
       ...deps,
       request,
       connectionPeers: new Set(),
       authenticate() {
-        if (isWs) return authenticate(deps, accessToken(request));
+        if (isWs) {
+          const token = accessToken(request);
+          const known = socketAuth;
+          if (
+            known &&
+            known.token === token &&
+            known.session.tokenExpiresAt > Date.now() / 1000 &&
+            !deps.hub.isRevoked(known.session.sessionId)
+          ) {
+            return Promise.resolve(known.session);
+          }
+          return authenticate(deps, token).then((session) => {
+            if (token) socketAuth = { token, session };
+            return session;
+          });
+        }
         cached ??= authenticate(deps, accessToken(request));
         return cached;
       },

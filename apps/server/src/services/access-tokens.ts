@@ -7,6 +7,8 @@ const AUDIENCE = 'cryptweb';
 export interface AccessClaims {
   userId: string;
   sessionId: string;
+  /** Unix seconds. */
+  expiresAt?: number;
 }
 
 /** An HS256 JWT with sub, sid, iat, exp, iss and aud. */
@@ -48,7 +50,7 @@ export async function verifyAccessToken(
     if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') {
       throw new DomainError('UNAUTHENTICATED');
     }
-    return { userId: payload.sub, sessionId: payload.sid };
+    return { userId: payload.sub, sessionId: payload.sid, expiresAt: payload.exp ?? 0 };
   } catch (error) {
     if (error instanceof DomainError) throw error;
     if (error instanceof errors.JOSEError || error instanceof TypeError) {

@@ -186,7 +186,12 @@ export async function authenticate(
       .set({ lastUsedAt: sql`now()` })
       .where(eq(sessions.id, claims.sessionId));
   }
-  return { sessionId: claims.sessionId, userId: claims.userId, deviceId: row.deviceId };
+  return {
+    sessionId: claims.sessionId,
+    userId: claims.userId,
+    deviceId: row.deviceId,
+    tokenExpiresAt: claims.expiresAt ?? 0,
+  };
 }
 
 export async function currentUser(db: Database, auth: AuthSession): Promise<PublicUser> {

@@ -10,6 +10,8 @@ export interface AuthSession {
   sessionId: string;
   userId: string;
   deviceId: string;
+  /** When the access token that proved this session expires (unix seconds). */
+  tokenExpiresAt: number;
 }
 
 export interface SessionView {

@@ -21,6 +21,8 @@ const DEFAULT_BUDGET = { perSecond: 50, burst: 100 };
  */
 export class SignalingHub {
   readonly local = new Map<string, LocalPeer>();
+  /** Sessions revoked lately (from any instance): sockets that authenticated earlier re-check. */
+  private readonly revoked = new Map<string, number>();
   private readonly budget: { perSecond: number; burst: number };
 
   constructor(
@@ -36,10 +38,24 @@ export class SignalingHub {
       for (const peerId of message.peerIds) this.local.get(peerId)?.push(message.event);
       return;
     }
+    this.markRevoked(message.sessionIds);
     const revoked = new Set(message.sessionIds);
     for (const peer of this.local.values()) {
       if (revoked.has(peer.sessionId)) peer.end('revoked');
     }
+  }
+
+  markRevoked(sessionIds: Iterable<string>) {
+    const now = Date.now();
+    if (this.revoked.size > 10_000) {
+      // Past the longest access-token lifetime a revoked session's tokens are dead anyway.
+      for (const [id, at] of this.revoked) if (now - at > 86_400_000) this.revoked.delete(id);
+    }
+    for (const id of sessionIds) this.revoked.set(id, now);
+  }
+
+  isRevoked(sessionId: string): boolean {
+    return this.revoked.has(sessionId);
   }
 
   /** Registers a new peer for the caller's session; the caller drains `peer.events()`. */
@@ -128,9 +144,24 @@ export class SignalingHub {
     if (!taken.ok)
       throw new DomainError('RATE_LIMITED', { retryAfterSeconds: taken.retryAfterSeconds });
     const self = sender instanceof LocalPeer ? sender.self : sender;
+    // The hot path: a peer on this instance is reached without the database or the bus.
+    if ('peerId' in to && to.peerId !== self.peerId) {
+      const target = this.local.get(to.peerId);
+      if (target && !target.endReason) {
+        target.push(build(self));
+        return { delivered: true, peers: 1 };
+      }
+    }
     const targets = await this.resolve(to, self.peerId);
     if (targets.length === 0) return { delivered: false, peers: 0 };
-    await this.deps.bus.publish({ type: 'deliver', peerIds: targets, event: build(self) });
+    const event = build(self);
+    const remote: string[] = [];
+    for (const id of targets) {
+      const local = this.local.get(id);
+      if (local) local.push(event);
+      else remote.push(id);
+    }
+    if (remote.length > 0) await this.deps.bus.publish({ type: 'deliver', peerIds: remote, event });
     return { delivered: true, peers: targets.length };
   }
 

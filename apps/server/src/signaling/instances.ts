@@ -84,7 +84,16 @@ export async function startInstance(opts: {
       .from(sessions)
       .where(and(inArray(sessions.id, ids), liveSession(opts.env)));
     const alive = new Set(live.map((row) => row.id));
+    const ended = ids.filter((id) => !alive.has(id));
+    hub.markRevoked(ended);
     for (const peer of local) if (!alive.has(peer.sessionId)) peer.end('revoked');
+    // A device with an open subscription is using its session: keep it from idling out.
+    if (alive.size > 0) {
+      await db
+        .update(sessions)
+        .set({ lastUsedAt: sql`now()` })
+        .where(inArray(sessions.id, [...alive]));
+    }
   };
 
   const guard = (task: () => Promise<void>, what: string) => () => {
