@@ -18,9 +18,9 @@ import {
   verifyEmailInput,
 } from '../schemas.js';
 import { resendVerification, signUp, verifyEmail } from '../services/account.js';
-import { changePassword, currentUser, refresh, signIn } from '../services/auth.js';
+import { changePassword, refresh, signIn } from '../services/auth.js';
 import { forgotPassword, resetPassword } from '../services/password-reset.js';
-import { getSessionView, revokeSession } from '../services/sessions.js';
+import { currentUserAndSession, revokeSession } from '../services/sessions.js';
 import { authedProcedure, publicProcedure, rest, router } from '../trpc.js';
 
 const ipOf = (ip: string | undefined) => ip ?? 'unknown';
@@ -89,10 +89,7 @@ export const authRouter = router({
   me: authedProcedure
     .meta(rest('GET', '/auth/me', 'The signed-in user and this session'))
     .output(meOutput)
-    .query(async ({ ctx }) => ({
-      user: await currentUser(ctx.db, ctx.session),
-      session: await getSessionView(ctx.db, ctx.session),
-    })),
+    .query(({ ctx }) => currentUserAndSession(ctx.db, ctx.session)),
 
   changePassword: authedProcedure
     .meta(rest('POST', '/password/change', 'Change the password; other sessions are revoked'))

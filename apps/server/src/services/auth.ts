@@ -194,12 +194,6 @@ export async function authenticate(
   };
 }
 
-export async function currentUser(db: Database, auth: AuthSession): Promise<PublicUser> {
-  const user = await findUserById(db, auth.userId);
-  if (!user) throw new DomainError('UNAUTHENTICATED');
-  return toPublicUser(user);
-}
-
 /** Changes the password after checking the current one; every other session is revoked. */
 export async function changePassword(
   deps: ServiceDeps,

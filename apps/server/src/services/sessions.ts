@@ -1,9 +1,10 @@
 import Bowser from 'bowser';
 import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { sessions } from '../db/schema.js';
+import { sessions, users } from '../db/schema.js';
 import type { Env } from '../env.js';
 import { DomainError } from '../errors.js';
+import { toPublicUser } from './users.js';
 
 /** The caller's session, as the auth middleware hands it to procedures. */
 export interface AuthSession {
@@ -82,10 +83,15 @@ export async function listSessions(
   return rows.map((row) => toSessionView(row, auth.sessionId));
 }
 
-export async function getSessionView(db: Database, auth: AuthSession): Promise<SessionView> {
-  const [row] = await db.select().from(sessions).where(eq(sessions.id, auth.sessionId));
+/** The caller's user and session in one read (`auth.me`). */
+export async function currentUserAndSession(db: Database, auth: AuthSession) {
+  const [row] = await db
+    .select({ user: users, session: sessions })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, auth.sessionId));
   if (!row) throw new DomainError('UNAUTHENTICATED');
-  return toSessionView(row, auth.sessionId);
+  return { user: toPublicUser(row.user), session: toSessionView(row.session, auth.sessionId) };
 }
 
 /** Revokes one of the caller's own sessions; another user's id is indistinguishable from a missing one. */
