@@ -3,8 +3,8 @@ import { TRPCClientError, type TRPCLink } from '@trpc/client';
 import { observable } from '@trpc/server/observable';
 import type { TokenStore } from './token-store.js';
 
-/** Calls that must not trigger a refresh-and-retry: they are the refresh machinery itself. */
-const NO_RETRY = new Set(['auth.signIn', 'auth.refresh', 'auth.signOut', 'auth.signUp']);
+/** Calls that never trigger a refresh-and-retry: the refresh itself and the unauthenticated ones. */
+const NO_RETRY = new Set(['auth.signIn', 'auth.refresh', 'auth.signUp']);
 
 export interface TokenManager {
   store: TokenStore;
@@ -78,9 +78,14 @@ function isUnauthorized(error: TRPCClientError<AppRouter>): boolean {
 
 /**
  * Keeps tokens in the store (signIn and refresh save them, signOut clears them) and answers an
- * UNAUTHORIZED with one shared refresh, then a single retry of the call.
+ * UNAUTHORIZED with one shared refresh, then a single retry of the call. `onSessionChange` runs
+ * once the tokens of a new session (signIn) or of none (signOut) are kept; a refresh keeps the
+ * session.
  */
-export function authLink(tokens: TokenManager): TRPCLink<AppRouter> {
+export function authLink(
+  tokens: TokenManager,
+  onSessionChange: () => void = () => {},
+): TRPCLink<AppRouter> {
   return () =>
     ({ op, next }) =>
       observable((observer) => {
@@ -106,9 +111,15 @@ export function authLink(tokens: TokenManager): TRPCLink<AppRouter> {
                   accessToken: pair.accessToken,
                   refreshToken: pair.refreshToken,
                 });
-                deliverAfter(save, () => observer.next(result));
+                deliverAfter(save, () => {
+                  if (op.path === 'auth.signIn') onSessionChange();
+                  observer.next(result);
+                });
               } else if (op.path === 'auth.signOut') {
-                deliverAfter(tokens.save(null), () => observer.next(result));
+                deliverAfter(tokens.save(null), () => {
+                  onSessionChange();
+                  observer.next(result);
+                });
               } else {
                 observer.next(result);
               }

@@ -4,10 +4,14 @@ import {
   createWSClient,
   httpBatchLink,
   httpLink,
+  type OperationLink,
   splitLink,
   type TRPCClient,
+  TRPCClientError,
+  type TRPCClientRuntime,
   wsLink,
 } from '@trpc/client';
+import { observable } from '@trpc/server/observable';
 import superjson from 'superjson';
 import { authLink, createTokenManager, type TokenManager } from './auth-link.js';
 import { connectSignaling, type SignalingConnection } from './signaling.js';
@@ -42,7 +46,10 @@ export type CryptwebClient = Pick<Api, 'health' | 'auth' | 'sessions' | 'transfe
   close(): Promise<void>;
 };
 
-/** Exponential backoff from 250 ms to 15 s, with full jitter so clients do not reconnect in step. */
+/**
+ * Exponential backoff from 250 ms to 15 s, jittered (a random point in the upper half of each
+ * step) so clients that lost the same server do not reconnect in step.
+ */
 export function reconnectDelay(attempt: number): number {
   const ceiling = Math.min(15_000, 250 * 2 ** attempt);
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
@@ -69,11 +76,23 @@ export function createCryptwebClient(options: CryptwebClientOptions): CryptwebCl
     bare.auth.refresh.mutate(refreshToken ? { refreshToken } : undefined),
   );
 
-  let wsClient: ReturnType<typeof createWSClient> | undefined;
-  const ws = () => {
-    wsClient ??= createWSClient({
+  /**
+   * The WebSocket and its link, made on the first subscription (creating them needs a WebSocket
+   * implementation, which Node 20 lacks unless one is passed in). A socket authenticates once, when
+   * it opens, so a new session (sign-in, sign-out) replaces it; a refresh keeps it.
+   */
+  let socket:
+    | { client: ReturnType<typeof createWSClient>; link: OperationLink<AppRouter> }
+    | undefined;
+  const openSocket = (runtime: TRPCClientRuntime) => {
+    const WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
+    if (typeof WebSocketImpl !== 'function')
+      throw new Error(
+        'No WebSocket implementation: pass `WebSocket` (e.g. from the `ws` package) to createCryptwebClient',
+      );
+    const client = createWSClient({
       url: `${base.replace(/^http/, 'ws')}/trpc`,
-      ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
+      WebSocket: WebSocketImpl,
       // Opened on the first subscription, closed when none is left.
       lazy: { enabled: true, closeMs: 5_000 },
       retryDelayMs: reconnectDelay,
@@ -83,15 +102,30 @@ export function createCryptwebClient(options: CryptwebClientOptions): CryptwebCl
         return accessToken ? { accessToken } : {};
       },
     });
-    return wsClient;
+    return { client, link: wsLink<AppRouter>({ client, transformer: superjson })(runtime) };
+  };
+  const dropSocket = async () => {
+    const old = socket;
+    socket = undefined;
+    await old?.client.close();
   };
 
   const api = createTRPCClient<AppRouter>({
     links: [
-      authLink(tokens),
+      authLink(tokens, () => {
+        // Subscriptions of the previous session end (completed) with its socket.
+        dropSocket().catch(() => {});
+      }),
       splitLink({
         condition: (op) => op.type === 'subscription',
-        true: (runtime) => wsLink<AppRouter>({ client: ws(), transformer: superjson })(runtime),
+        true: (runtime) => (opts) => {
+          try {
+            socket ??= openSocket(runtime);
+          } catch (error) {
+            return observable((observer) => observer.error(TRPCClientError.from(toError(error))));
+          }
+          return socket.link(opts);
+        },
         false: httpBatchLink({
           ...httpOptions,
           async headers() {
@@ -114,12 +148,20 @@ export function createCryptwebClient(options: CryptwebClientOptions): CryptwebCl
     sendIceCandidate: api.signaling.sendIceCandidate,
     markConnected: api.signaling.markConnected,
     iceServers: api.signaling.iceServers,
+    presence: api.signaling.presence,
     connect() {
-      signaling ??= connectSignaling(api).catch((error: unknown) => {
-        signaling = undefined;
+      if (signaling) return signaling;
+      // Once a subscription is over (session revoked, closed), the next connect() opens a new one.
+      let opening: Promise<SignalingConnection> | undefined;
+      const forget = () => {
+        if (signaling === opening) signaling = undefined;
+      };
+      opening = connectSignaling(api, forget).catch((error: unknown) => {
+        forget();
         throw error;
       });
-      return signaling;
+      signaling = opening;
+      return opening;
     },
   }) as CryptwebClient['signaling'];
 
@@ -134,7 +176,11 @@ export function createCryptwebClient(options: CryptwebClientOptions): CryptwebCl
     async close() {
       const connection = await signaling?.catch(() => undefined);
       connection?.close();
-      await wsClient?.close();
+      await dropSocket();
     },
   };
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

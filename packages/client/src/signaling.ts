@@ -31,14 +31,31 @@ export interface SignalingConnection {
 
 type Procedures = Pick<TRPCClient<AppRouter>, 'signaling'>;
 
-/** Subscribes to `signaling.events` and resolves once the server says `ready`. */
-export function connectSignaling(api: Procedures): Promise<SignalingConnection> {
+/**
+ * Subscribes to `signaling.events` and resolves once the server says `ready`. `onEnd` runs once
+ * when the subscription is over for good: the server ended it, it failed, or `close()` was called.
+ */
+export function connectSignaling(
+  api: Procedures,
+  onEnd?: () => void,
+): Promise<SignalingConnection> {
   const handlers = new Map<SignalingEvent['type'], Set<(event: SignalingEvent) => void>>();
+  /** Pending `next()` calls, rejected when the subscription ends: nothing else would settle them. */
+  const waiters = new Set<(reason: Error) => void>();
   let self: Peer | undefined;
   let failure: Error | undefined;
+  let ended = false;
 
   const emit = (event: SignalingEvent) => {
     for (const handler of handlers.get(event.type) ?? []) handler(event);
+  };
+  const end = (reason: Error) => {
+    if (ended) return;
+    ended = true;
+    for (const set of handlers.values()) set.clear();
+    for (const reject of waiters) reject(reason);
+    waiters.clear();
+    onEnd?.();
   };
   const on = <T extends SignalingEvent['type']>(type: T, handler: (event: EventOf<T>) => void) => {
     const set = handlers.get(type) ?? new Set();
@@ -61,7 +78,12 @@ export function connectSignaling(api: Procedures): Promise<SignalingConnection> 
       onError(error) {
         failure = error;
         if (!self) reject(error);
-        for (const set of handlers.values()) set.clear();
+        end(error);
+      },
+      onComplete() {
+        const reason = new Error('the server ended the signaling subscription');
+        if (!self) reject(reason);
+        end(reason);
       },
     });
 
@@ -79,23 +101,32 @@ export function connectSignaling(api: Procedures): Promise<SignalingConnection> 
       on,
       next(type, predicate, options = {}) {
         return new Promise((resolveNext, rejectNext) => {
+          if (ended) {
+            rejectNext(failure ?? new Error('signaling is closed'));
+            return;
+          }
+          const settle = () => {
+            off();
+            clearTimeout(timer);
+            waiters.delete(fail);
+          };
+          const fail = (reason: unknown) => {
+            settle();
+            rejectNext(reason);
+          };
           const timer = options.timeoutMs
-            ? setTimeout(() => {
-                off();
-                rejectNext(new Error(`no ${type} event within ${options.timeoutMs} ms`));
-              }, options.timeoutMs)
+            ? setTimeout(
+                () => fail(new Error(`no ${type} event within ${options.timeoutMs} ms`)),
+                options.timeoutMs,
+              )
             : undefined;
           const off = on(type, (event) => {
             if (predicate && !predicate(event)) return;
-            off();
-            clearTimeout(timer);
+            settle();
             resolveNext(event);
           });
-          options.signal?.addEventListener('abort', () => {
-            off();
-            clearTimeout(timer);
-            rejectNext(options.signal?.reason);
-          });
+          waiters.add(fail);
+          options.signal?.addEventListener('abort', () => fail(options.signal?.reason));
         });
       },
       offer: (to, sdp) => api.signaling.sendOffer.mutate({ to, offer: { type: 'offer', sdp } }),
@@ -104,7 +135,7 @@ export function connectSignaling(api: Procedures): Promise<SignalingConnection> 
       markConnected: (peerId) => api.signaling.markConnected.mutate({ peerId }),
       close() {
         subscription.unsubscribe();
-        for (const set of handlers.values()) set.clear();
+        end(new Error('signaling is closed'));
       },
     };
   });

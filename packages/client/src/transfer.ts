@@ -247,7 +247,8 @@ function controlMessages(channel: DataChannelLike, onChunk?: (chunk: Uint8Array)
       return;
     }
     const message = JSON.parse(data) as Control;
-    if (message.t === 'meta') resolveMeta({ name: message.name, size: message.size, type: message.type });
+    if (message.t === 'meta')
+      resolveMeta({ name: message.name, size: message.size, type: message.type });
     else if (message.t === 'end') resolveEnd(message.sha256);
     else resolveResult(message);
   };

@@ -1,26 +1,27 @@
-import { createCryptwebClient } from '@cryptweb/client';
 import type { Command } from 'commander';
+import { runAction } from '../lib/context.js';
+import { formatDuration } from '../lib/format.js';
 
 export function healthCommand(program: Command) {
   program
     .command('health')
     .description("show the server's health report")
-    .action(async () => {
-      const { url, json } = program.opts<{ url: string; json?: boolean }>();
-      const client = createCryptwebClient({ url });
-      try {
-        const report = await client.health.check.query();
-        if (json) {
-          process.stdout.write(`${JSON.stringify(report)}\n`);
-          return;
-        }
-        process.stdout.write(
-          `app ${report.app.status} v${report.app.version}, up ${report.app.uptime}s\n` +
-            `database ${report.database.status} (${report.database.driver}, ${report.database.latencyMs} ms)\n`,
+    .action((_opts: unknown, command: Command) =>
+      runAction(command, async ({ client, out, options }) => {
+        const report = await client().health.check.query();
+        const { paint } = out;
+        const ok = (good: boolean, text: string) => (good ? paint.green(text) : paint.red(text));
+        out.result(report, () =>
+          [
+            `${paint.dim('server')}    ${options.url}`,
+            `${paint.dim('app')}       ${ok(report.app.status === 'up', report.app.status)} v${
+              report.app.version
+            }, up ${formatDuration(report.app.uptime * 1000)}`,
+            `${paint.dim('database')}  ${ok(report.database.status === 'healthy', report.database.status)} (${
+              report.database.driver
+            }, ${report.database.latencyMs} ms)`,
+          ].join('\n'),
         );
-      } catch (error) {
-        process.stderr.write(`health check failed: ${(error as Error).message}\n`);
-        process.exitCode = 1;
-      }
-    });
+      }),
+    );
 }

@@ -1,0 +1,45 @@
+import {
+  type CryptwebClient,
+  createCryptwebClient,
+  localStorageTokenStore,
+  type RouterOutputs,
+  TRPCClientError,
+} from '@cryptweb/client';
+
+export type Me = RouterOutputs['auth']['me'];
+export type SessionView = RouterOutputs['sessions']['list'][number];
+export type Transfer = RouterOutputs['transfers']['list']['items'][number];
+export type Stats = RouterOutputs['transfers']['stats'];
+
+/**
+ * The API's origin: the page's own by default (the server serves the app under /app/, and the dev
+ * server proxies /trpc and /api), or VITE_CRYPTWEB_API_URL for an API elsewhere (set CORS_ORIGINS there).
+ */
+const API_URL: string = import.meta.env.VITE_CRYPTWEB_API_URL ?? window.location.origin;
+
+/** A fresh client on the shared token store; a new one per sign-in, so no socket outlives it. */
+export function newClient(): CryptwebClient {
+  return createCryptwebClient({ url: API_URL, tokenStore: localStorageTokenStore() });
+}
+
+export type Contact = RouterOutputs['signaling']['presence']['contacts'][number];
+
+/** Thrown by `fetchPresence` when the session is gone (the token was refused even after a refresh). */
+export class SignedOutError extends Error {
+  constructor() {
+    super('You are signed out. Sign in again.');
+    this.name = 'SignedOutError';
+  }
+}
+
+/** Who is online among the people you exchanged files with (`signaling.presence`). */
+export async function fetchPresence(client: CryptwebClient): Promise<Contact[]> {
+  try {
+    return (await client.signaling.presence.query()).contacts;
+  } catch (error) {
+    if (error instanceof TRPCClientError && error.data?.code === 'UNAUTHORIZED') {
+      throw new SignedOutError();
+    }
+    throw error;
+  }
+}

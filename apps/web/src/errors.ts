@@ -1,0 +1,101 @@
+import { type AppRouter, TRPCClientError } from '@cryptweb/client';
+
+type ErrorData = NonNullable<TRPCClientError<AppRouter>['data']>;
+/** Every stable `data.reason` the server sends (SPEC §3, §5). */
+export type Reason = NonNullable<ErrorData['reason']>;
+
+/** What the person reads for each reason; a Record, so a reason added to the server fails the build here. */
+const MESSAGES: Record<Reason, string> = {
+  INVALID_INPUT: 'Some fields need attention.',
+  EMAIL_TAKEN: 'An account with this email already exists. Sign in, or reset your password.',
+  WEAK_PASSWORD:
+    'This password is too common and easy to guess. Choose a longer, less common one — a few unrelated words work well.',
+  CODE_INVALID: 'That code is not right. Check the latest email we sent you and try again.',
+  CODE_EXPIRED: 'That code has expired. Ask for a new code below.',
+  CODE_ATTEMPTS_EXCEEDED:
+    'Too many wrong codes, so this code no longer works. Ask for a new code below.',
+  INVALID_CREDENTIALS: 'Wrong email or password.',
+  EMAIL_NOT_VERIFIED: 'Your email is not verified yet. Enter the code we emailed you.',
+  REFRESH_INVALID: 'Your session has ended. Sign in again.',
+  REFRESH_EXPIRED: 'Your session has expired. Sign in again.',
+  REFRESH_REUSED:
+    'This session was ended for your safety (its sign-in was used twice). Sign in again.',
+  UNAUTHENTICATED: 'You are signed out. Sign in again.',
+  SESSION_NOT_FOUND: 'That device is already signed out.',
+  PASSWORDS_DIFFER: 'The two passwords do not match.',
+  TOKEN_INVALID: 'This reset link is not valid. Ask for a new one.',
+  TOKEN_EXPIRED: 'This reset link has expired. Ask for a new one.',
+  TOKEN_USED: 'This reset link was already used. Ask for a new one if you still need it.',
+  RECEIVER_NOT_FOUND: 'There is no CryptWeb account with that email.',
+  NO_PEER: 'This device is not connected for transfers yet. Wait a moment and try again.',
+  PEER_NOT_FOUND: 'That device is not online any more.',
+  RATE_LIMITED: 'Too many attempts.',
+  DATABASE_UNAVAILABLE: 'The server is having trouble right now. Try again in a moment.',
+};
+
+/** An error, ready to show: one sentence, and what the form needs to react to it. */
+export interface Problem {
+  message: string;
+  reason: Reason | undefined;
+  /** Seconds to wait before trying again (TOO_MANY_REQUESTS). */
+  retryAfterSeconds: number | undefined;
+  /** Messages per input field (INVALID_INPUT). */
+  fieldErrors: Record<string, string[]>;
+  /** The session behind this call is gone: the device is signed out. */
+  sessionGone: boolean;
+}
+
+/** "4 min 10 s", "45 s", "2 h 5 min". */
+export function formatWait(seconds: number): string {
+  const s = Math.max(0, Math.ceil(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  const minutes = Math.round((s % 3600) / 60);
+  return `${Math.floor(s / 3600)} h${minutes ? ` ${minutes} min` : ''}`;
+}
+
+/**
+ * Turns anything a call threw into a Problem. `overrides` words a reason for one form, e.g.
+ * INVALID_CREDENTIALS on the change-password form means the current password is wrong.
+ */
+export function describeError(
+  error: unknown,
+  overrides: Partial<Record<Reason, string>> = {},
+): Problem {
+  if (error instanceof TRPCClientError) {
+    const data = (error as TRPCClientError<AppRouter>).data;
+    const reason = data?.reason;
+    const retryAfterSeconds = data?.retryAfterSeconds;
+    let message = reason ? (overrides[reason] ?? MESSAGES[reason]) : undefined;
+    if (data?.code === 'TOO_MANY_REQUESTS') {
+      message = `${message ?? MESSAGES.RATE_LIMITED} ${
+        retryAfterSeconds !== undefined
+          ? `Try again in ${formatWait(retryAfterSeconds)}.`
+          : 'Try again later.'
+      }`;
+    }
+    const sessionGone = data?.code === 'UNAUTHORIZED' && reason !== 'INVALID_CREDENTIALS';
+    if (!message && sessionGone) message = MESSAGES.UNAUTHENTICATED;
+    if (!message && !data)
+      message = 'Cannot reach the server. Check your connection and try again.';
+    return {
+      message: message ?? error.message,
+      reason,
+      retryAfterSeconds,
+      fieldErrors: data?.fieldErrors ?? {},
+      sessionGone,
+    };
+  }
+  return {
+    message: error instanceof Error ? error.message : String(error),
+    reason: undefined,
+    retryAfterSeconds: undefined,
+    fieldErrors: {},
+    sessionGone: false,
+  };
+}
+
+/** The first message for a field, from INVALID_INPUT's `fieldErrors`. */
+export function fieldError(problem: Problem | null, field: string): string | undefined {
+  return problem?.fieldErrors[field]?.[0];
+}

@@ -1,0 +1,11 @@
+import { render } from 'preact';
+import { App } from './app.js';
+import './styles.css';
+
+// A file dropped outside the drop zone must not make the browser leave the app to open it.
+for (const type of ['dragover', 'drop'] as const) {
+  window.addEventListener(type, (event) => event.preventDefault());
+}
+
+const root = document.getElementById('root');
+if (root) render(<App />, root);

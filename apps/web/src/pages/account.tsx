@@ -1,0 +1,114 @@
+import { useState } from 'preact/hooks';
+import { useAuth } from '../auth.js';
+import { Field } from '../components/field.js';
+import { Notice, ProblemAlert, SubmitButton } from '../components/messages.js';
+import { Page } from '../components/page.js';
+import { fieldError } from '../errors.js';
+import { formatDate } from '../format.js';
+import { useAction, useCountdown } from '../hooks.js';
+
+export function AccountPage() {
+  const { client, me } = useAuth();
+  const [currentPassword, setCurrentPassword] = useState('');
+  const [newPassword, setNewPassword] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [changed, setChanged] = useState(false);
+  // Here INVALID_CREDENTIALS is about the current password only: the person is signed in.
+  const { busy, problem, setProblem, run } = useAction({
+    INVALID_CREDENTIALS: 'Your current password is not right.',
+  });
+  const wait = useCountdown(problem);
+
+  const onSubmit = (event: Event) => {
+    event.preventDefault();
+    setChanged(false);
+    if (newPassword !== repeat) {
+      setProblem({
+        message: 'The two new passwords do not match.',
+        reason: 'PASSWORDS_DIFFER',
+        retryAfterSeconds: undefined,
+        fieldErrors: {},
+        sessionGone: false,
+      });
+      return;
+    }
+    void run(async () => {
+      await client.auth.changePassword.mutate({ currentPassword, newPassword });
+      setCurrentPassword('');
+      setNewPassword('');
+      setRepeat('');
+      setChanged(true);
+    });
+  };
+
+  return (
+    <Page title="Account">
+      {me && (
+        <dl class="totals">
+          <div>
+            <dt>Name</dt>
+            <dd>{me.user.name}</dd>
+          </div>
+          <div>
+            <dt>Email</dt>
+            <dd>{me.user.email}</dd>
+          </div>
+          <div>
+            <dt>Member since</dt>
+            <dd>{formatDate(me.user.createdAt)}</dd>
+          </div>
+        </dl>
+      )}
+      <section class="panel" aria-labelledby="password-heading">
+        <h2 id="password-heading">Change password</h2>
+        {changed && (
+          <Notice tone="success">
+            Password changed. Your other devices were signed out; this one stays signed in.
+          </Notice>
+        )}
+        <ProblemAlert problem={problem} />
+        <form onSubmit={onSubmit} class="stack">
+          <Field
+            label="Current password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={currentPassword}
+            onValue={setCurrentPassword}
+            error={
+              fieldError(problem, 'currentPassword') ??
+              (problem?.reason === 'INVALID_CREDENTIALS' ? 'is not right' : undefined)
+            }
+          />
+          <Field
+            label="New password"
+            hint="8 to 128 characters. Common passwords are refused."
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={8}
+            maxLength={128}
+            value={newPassword}
+            onValue={setNewPassword}
+            error={
+              fieldError(problem, 'newPassword') ??
+              (problem?.reason === 'WEAK_PASSWORD' ? 'is too common' : undefined)
+            }
+          />
+          <Field
+            label="Repeat the new password"
+            type="password"
+            autoComplete="new-password"
+            required
+            value={repeat}
+            onValue={setRepeat}
+            error={problem?.reason === 'PASSWORDS_DIFFER' ? 'does not match' : undefined}
+          />
+          <SubmitButton busy={busy} wait={wait} busyLabel="Changing…">
+            Change password
+          </SubmitButton>
+        </form>
+      </section>
+    </Page>
+  );
+}
