@@ -167,6 +167,9 @@ export async function sendFile(options: SendFileOptions) {
     const answerPromise = connection.next('answer', undefined, {
       timeoutMs: options.answerTimeoutMs ?? 60_000,
     });
+    // Listening before offering (an answer can beat the offer's own response); if the offer
+    // goes nowhere, this wait is abandoned and must not surface as an unhandled rejection.
+    answerPromise.catch(() => {});
     const sent = await connection.offer({ email: options.to }, pc.localDescription?.sdp ?? '');
     if (!sent.delivered) throw new Error(`${options.to} has no device online`);
     const answer = await answerPromise;
