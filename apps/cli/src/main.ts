@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { registerBench } from './bench/index.js';
 import { e2eCommand } from './commands/e2e.js';
 import { healthCommand } from './commands/health.js';
 import { loginCommand } from './commands/login.js';
@@ -22,7 +23,7 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 const program = addGlobalOptions(
   new Command('cryptweb')
     .description(
-      'CryptWeb command line: accounts, sessions, peer-to-peer transfer, end-to-end checks',
+      'CryptWeb command line: accounts, sessions, peer-to-peer transfer, end-to-end checks, benchmarks',
     )
     .version(version),
 );
@@ -41,5 +42,6 @@ e2eCommand(program);
 
 sendCommand(program);
 receiveCommand(program);
+registerBench(program);
 
 await program.parseAsync();
