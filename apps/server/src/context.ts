@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
+import type { WebSocket } from 'ws';
 import { readCookies } from './cookies.js';
 import type { Database, Driver } from './db/client.js';
 import type { Env } from './env.js';
@@ -41,9 +42,18 @@ export type Context = Deps & {
   request: RequestInfo;
   /** Peers opened on this WebSocket connection (empty over HTTP): the sender of its signaling calls. */
   connectionPeers: Set<string>;
+  /** The WebSocket this context belongs to; undefined over HTTP. */
+  socket: WebSocket | undefined;
   /** The caller's live session, or UNAUTHENTICATED. Checked against the database on every call. */
   authenticate(): Promise<AuthSession>;
 };
+
+/** A WebSocket's context, as the signaling fast path sees it (see signaling/fast-relay.ts). */
+export interface SocketContext {
+  ctx: Context;
+  /** The session this socket already proved, while its token is unexpired and unrevoked. */
+  provenSession(): AuthSession | undefined;
+}
 
 /** Bearer header, then the socket's connectionParams, then the `accessToken` cookie. */
 function accessToken(request: RequestInfo): string | undefined {
@@ -87,7 +97,8 @@ function normalizeIp(ip: string): string {
   return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
 }
 
-export function createContextFactory(deps: Deps) {
+/** `sockets` receives every WebSocket's context as it is made. */
+export function createContextFactory(deps: Deps, sockets?: WeakMap<WebSocket, SocketContext>) {
   return (opts: CreateHTTPContextOptions | CreateWSSContextFnOptions): Context => {
     const isWs = !('setHeader' in opts.res);
     const userAgent = opts.req.headers['user-agent'];
@@ -105,22 +116,28 @@ export function createContextFactory(deps: Deps) {
     // session (revocations reach every instance's hub over the bus).
     let cached: Promise<AuthSession> | undefined;
     let socketAuth: { token: string; session: AuthSession } | undefined;
-    return {
+    const provenSession = () => {
+      const known = socketAuth;
+      if (
+        known &&
+        known.session.tokenExpiresAt > Date.now() / 1000 &&
+        !deps.hub.isRevoked(known.session.sessionId)
+      ) {
+        return known.session;
+      }
+      return undefined;
+    };
+    const ctx: Context = {
       ...deps,
       request,
       connectionPeers: new Set(),
+      socket: isWs ? (opts.res as WebSocket) : undefined,
       authenticate() {
         if (isWs) {
+          // A socket's token (header, connectionParams or cookie) is fixed for its lifetime.
           const token = accessToken(request);
-          const known = socketAuth;
-          if (
-            known &&
-            known.token === token &&
-            known.session.tokenExpiresAt > Date.now() / 1000 &&
-            !deps.hub.isRevoked(known.session.sessionId)
-          ) {
-            return Promise.resolve(known.session);
-          }
+          const known = provenSession();
+          if (known && socketAuth?.token === token) return Promise.resolve(known);
           return authenticate(deps, token).then((session) => {
             if (token) socketAuth = { token, session };
             return session;
@@ -130,5 +147,7 @@ export function createContextFactory(deps: Deps) {
         return cached;
       },
     };
+    if (ctx.socket) sockets?.set(ctx.socket, { ctx, provenSession });
+    return ctx;
   };
 }

@@ -5,10 +5,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { DestinationStream } from 'pino';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { createMemoryBus } from './bus/memory.js';
 import { createPostgresBus } from './bus/postgres.js';
-import { assignRequestId, createContextFactory, type Deps } from './context.js';
+import { assignRequestId, createContextFactory, type Deps, type SocketContext } from './context.js';
 import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import type { Env } from './env.js';
@@ -22,6 +22,7 @@ import { appRouter } from './routers/_app.js';
 import { healthReport } from './services/health.js';
 import { loadKeys } from './services/secrets.js';
 import { startSweeper } from './services/sweeper.js';
+import { createFastRelay } from './signaling/fast-relay.js';
 import { SignalingHub } from './signaling/hub.js';
 import { startInstance } from './signaling/instances.js';
 import { APP_PREFIX, serveApp } from './static.js';
@@ -82,7 +83,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     hub,
     sessionsRevoked: (sessionIds) => hub.sessionsRevoked(sessionIds),
   };
-  const createContext = createContextFactory(deps);
+  const socketContexts = new WeakMap<WebSocket, SocketContext>();
+  const createContext = createContextFactory(deps, socketContexts);
+  const fastRelay = createFastRelay(hub, socketContexts);
 
   const onError = ({
     error,
@@ -211,13 +214,17 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
-  wss.on('connection', (ws) => guardSlowConsumer(ws, logger));
+  wss.on('connection', (ws) => {
+    guardSlowConsumer(ws, logger);
+    fastRelay.attach(ws);
+  });
   const wsHandler = applyWSSHandler({
     wss,
     router: appRouter,
     createContext,
     onError,
     keepAlive: { enabled: true, pingMs: env.WS_PING_INTERVAL_MS, pongWaitMs: 5000 },
+    experimental_encoder: fastRelay.encoder,
   });
   server.on('upgrade', (req, socket, head) => {
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');

@@ -1,8 +1,8 @@
 import { initTRPC, TRPCError } from '@trpc/server';
-import superjson from 'superjson';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { Context } from './context.js';
 import { DomainError, isDatabaseUnavailable } from './errors.js';
+import { transformer } from './wire.js';
 
 type Issue = { path: readonly PropertyKey[]; message: string };
 
@@ -27,7 +27,7 @@ const t = initTRPC
   .context<Context>()
   .meta<OpenApiMeta>()
   .create({
-    transformer: superjson,
+    transformer,
     errorFormatter({ shape, error, ctx }) {
       const cause = error.cause;
       const issues = error.code === 'BAD_REQUEST' ? validationIssues(cause) : undefined;

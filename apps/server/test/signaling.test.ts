@@ -384,6 +384,146 @@ describe('relay', () => {
   });
 });
 
+describe('the relay over WebSocket, fast path and full path alike', () => {
+  /** A raw socket signed in as a fresh user, subscribed, with its peer id. */
+  async function rawOnline(name: string) {
+    const user = await signedInUser(server, { name });
+    const client = await raw(server, { accessToken: user.accessToken, answerPings: true });
+    const peerId = await client.subscribeSignaling(1);
+    return { user, client, peerId };
+  }
+  const relayCall = (id: number, path: string, input: unknown, jsonrpc?: '2.0') => ({
+    id,
+    ...(jsonrpc ? { jsonrpc } : {}),
+    method: 'mutation',
+    params: { path: `signaling.${path}`, input },
+  });
+  /** The data and error frames a raw client received for request `id`, in order. */
+  const framesFor = (client: RawClient, id: number) =>
+    client.frames.filter((frame) => {
+      if (!frame.startsWith('{')) return false;
+      const message = JSON.parse(frame);
+      return message.id === id && (message.error || message.result?.type === 'data');
+    });
+
+  it('answers a relay by peerId with the same frame as one by email, echoing jsonrpc', async () => {
+    const alice = await rawOnline('Alice');
+    const bob = await rawOnline('Bob');
+    const candidate = aCandidate('frames');
+    alice.client.send(
+      relayCall(2, 'sendIceCandidate', {
+        json: { to: { peerId: bob.peerId }, candidate },
+      }),
+    );
+    alice.client.send(
+      relayCall(3, 'sendIceCandidate', { json: { to: { email: bob.user.email }, candidate } }),
+    );
+    alice.client.send(
+      relayCall(4, 'sendIceCandidate', { json: { to: { peerId: bob.peerId }, candidate } }, '2.0'),
+    );
+    for (const id of [2, 3, 4]) await alice.client.reply(id);
+    const reply = (id: number, jsonrpc?: '2.0') => ({
+      id,
+      ...(jsonrpc ? { jsonrpc } : {}),
+      result: { type: 'data', data: { json: { delivered: true, peers: 1 } } },
+    });
+    expect(framesFor(alice.client, 2).map((f) => JSON.parse(f))).toEqual([reply(2)]);
+    expect(framesFor(alice.client, 3).map((f) => JSON.parse(f))).toEqual([reply(3)]);
+    expect(framesFor(alice.client, 4).map((f) => JSON.parse(f))).toEqual([reply(4, '2.0')]);
+
+    // Bob's subscription (id 1) got three identical events, each in tRPC's frame shape.
+    await until(() => framesFor(bob.client, 1).length >= 4, 5000, 'ready and three candidates');
+    const events = framesFor(bob.client, 1)
+      .slice(1)
+      .map((frame) => JSON.parse(frame));
+    const from: Peer = { peerId: alice.peerId, email: alice.user.email, name: 'Alice' };
+    const event = { type: 'ice-candidate', from, candidate };
+    expect(events).toEqual(
+      [1, 2, 3].map(() => ({ id: 1, result: { type: 'data', data: { json: event } } })),
+    );
+  });
+
+  it('keeps the order of an offer and 300 candidates sent back to back, every one answered', async () => {
+    const alice = await online(server, 'Alice');
+    const bob = await online(server, 'Bob');
+    const to = { peerId: bob.device.peerId };
+    const { signaling } = alice.device.client;
+    const sent = [
+      signaling.sendOffer.mutate({ to, offer: anOffer('ordered') }),
+      ...Array.from({ length: 300 }, (_, i) =>
+        signaling.sendIceCandidate.mutate({ to, candidate: aCandidate(`o${i}`) }),
+      ),
+    ];
+    // The default budget is a burst of 100: the rest is refused, in order, never reordered.
+    const outcomes = await Promise.all(sent.map((call) => settle(call)));
+    const accepted = outcomes.filter((o) => o.ok).length;
+    expect(accepted).toBeGreaterThanOrEqual(100);
+    await until(
+      () => bob.device.events.filter((e) => e.type !== 'ready').length >= accepted,
+      5000,
+      'every accepted message',
+    );
+    const relayed = bob.device.events.filter(
+      (e) => e.type === 'offer' || e.type === 'ice-candidate',
+    );
+    expect(relayed[0]).toMatchObject({ type: 'offer' });
+    const labels = relayed
+      .slice(1)
+      .map((e) => (e.type === 'ice-candidate' ? e.candidate.usernameFragment : ''));
+    expect(labels).toEqual(Array.from({ length: accepted - 1 }, (_, i) => `o${i}`));
+  });
+
+  it('takes input in superjson form with meta, and refuses a bad one with fieldErrors', async () => {
+    const alice = await rawOnline('Alice');
+    const bob = await rawOnline('Bob');
+    // superjson marks an explicit undefined in meta: the full path decodes it.
+    const withMeta = superjson.serialize({
+      to: { peerId: bob.peerId },
+      candidate: { candidate: 'candidate:1 1 udp 1 192.0.2.1 9 typ host', sdpMid: undefined },
+    });
+    expect(withMeta.meta).toBeDefined();
+    alice.client.send(relayCall(2, 'sendIceCandidate', withMeta));
+    expect((await alice.client.reply(2)).result?.data).toEqual({ delivered: true, peers: 1 });
+
+    alice.client.send(
+      relayCall(3, 'sendIceCandidate', {
+        json: { to: { peerId: bob.peerId }, candidate: { candidate: 7 } },
+      }),
+    );
+    const refused = await alice.client.reply(3);
+    expect(refused.error?.data).toMatchObject({ code: 'BAD_REQUEST', reason: 'INVALID_INPUT' });
+    const data = refused.error?.data as { fieldErrors?: object } | undefined;
+    expect(Object.keys(data?.fieldErrors ?? {})).toEqual(['candidate.candidate']);
+    await until(() => framesFor(bob.client, 1).length >= 2, 5000, 'the good candidate');
+    await sleep(100);
+    expect(framesFor(bob.client, 1)).toHaveLength(2);
+  });
+
+  it('relays for a socket only while its session lives: a revoked sender is refused', async () => {
+    const account = await verifiedAccount(server, 'Erin');
+    const first = await signInAs(server, account);
+    const second = await signInAs(server, account);
+    const erin = await raw(server, { accessToken: first.accessToken, answerPings: true });
+    await erin.subscribeSignaling(1);
+    const bob = await rawOnline('Bob');
+    const send = (id: number) =>
+      erin.send(
+        relayCall(id, 'sendIceCandidate', {
+          json: { to: { peerId: bob.peerId }, candidate: aCandidate(`r${id}`) },
+        }),
+      );
+    send(2);
+    expect((await erin.reply(2)).result?.data).toEqual({ delivered: true, peers: 1 });
+
+    await second.client.sessions.revoke.mutate({ sessionId: first.sessionId });
+    await erin.reply(1, REVOKED_WITHIN_MS + MARGIN_MS);
+    send(3);
+    expect((await erin.reply(3)).error?.data).toMatchObject({ code: 'UNAUTHORIZED' });
+    await sleep(100);
+    expect(framesFor(bob.client, 1)).toHaveLength(2);
+  });
+});
+
 describe('presence', () => {
   it('tells a paired peer within 2 s when the other closes its subscription; others hear nothing', async () => {
     const alice = await online(server, 'Alice');

@@ -1,14 +1,11 @@
 import { TRPCError } from '@trpc/server';
 import { deliveryOutput, iceServersOutput, ok, presenceOutput } from '../contract.js';
-import {
-  markConnectedInput,
-  sendAnswerInput,
-  sendIceCandidateInput,
-  sendOfferInput,
-} from '../schemas.js';
+import { markConnectedInput } from '../schemas.js';
 import { iceServers } from '../services/ice-servers.js';
 import { contactsPresence } from '../services/presence.js';
 import type { SignalingEvent } from '../signaling/events.js';
+import { eventWriter } from '../signaling/fast-relay.js';
+import { relays } from '../signaling/relays.js';
 import { authedProcedure, rest, router } from '../trpc.js';
 
 export const signalingRouter = router({
@@ -19,6 +16,8 @@ export const signalingRouter = router({
     let reason: Awaited<ReturnType<ReturnType<typeof peer.events>['next']>>['value'] | undefined;
     try {
       yield { type: 'ready', peerId: peer.id, self: peer.self } satisfies SignalingEvent;
+      // `ready` is on the wire now: later events can skip the adapter (signaling/fast-relay.ts).
+      if (ctx.socket && peer.wire) peer.writeDirectly(eventWriter(ctx.socket, peer.wire));
       const events = peer.events(signal);
       while (true) {
         const next = await events.next();
@@ -45,38 +44,31 @@ export const signalingRouter = router({
 
   sendOffer: authedProcedure
     .meta(rest('POST', '/signaling/offer', "Relay an offer from the caller's peer"))
-    .input(sendOfferInput)
+    .input(relays.sendOffer.input)
     .output(deliveryOutput)
     .mutation(({ ctx, input }) =>
-      ctx.hub.send(ctx.session, ctx.connectionPeers, input.to, (from) => ({
-        type: 'offer',
-        from,
-        offer: input.offer,
-      })),
+      ctx.hub.send(ctx.session, ctx.connectionPeers, input.to, relays.sendOffer.event(input)),
     ),
 
   sendAnswer: authedProcedure
     .meta(rest('POST', '/signaling/answer', "Relay an answer from the caller's peer"))
-    .input(sendAnswerInput)
+    .input(relays.sendAnswer.input)
     .output(deliveryOutput)
     .mutation(({ ctx, input }) =>
-      ctx.hub.send(ctx.session, ctx.connectionPeers, input.to, (from) => ({
-        type: 'answer',
-        from,
-        answer: input.answer,
-      })),
+      ctx.hub.send(ctx.session, ctx.connectionPeers, input.to, relays.sendAnswer.event(input)),
     ),
 
   sendIceCandidate: authedProcedure
     .meta(rest('POST', '/signaling/ice-candidate', "Relay an ICE candidate from the caller's peer"))
-    .input(sendIceCandidateInput)
+    .input(relays.sendIceCandidate.input)
     .output(deliveryOutput)
     .mutation(({ ctx, input }) =>
-      ctx.hub.send(ctx.session, ctx.connectionPeers, input.to, (from) => ({
-        type: 'ice-candidate',
-        from,
-        candidate: input.candidate,
-      })),
+      ctx.hub.send(
+        ctx.session,
+        ctx.connectionPeers,
+        input.to,
+        relays.sendIceCandidate.event(input),
+      ),
     ),
 
   markConnected: authedProcedure

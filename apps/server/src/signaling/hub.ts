@@ -103,10 +103,8 @@ export class SignalingHub {
     auth: AuthSession,
     connectionPeerIds: Iterable<string>,
   ): Promise<LocalPeer | Peer> {
-    for (const id of connectionPeerIds) {
-      const peer = this.local.get(id);
-      if (peer && peer.sessionId === auth.sessionId && !peer.endReason) return peer;
-    }
+    const local = this.localSender(auth, connectionPeerIds);
+    if (local) return local;
     const [row] = await this.deps.db
       .select({ peerId: peers.id, email: users.email, name: users.name })
       .from(peers)
@@ -117,6 +115,36 @@ export class SignalingHub {
       .limit(1);
     if (!row) throw new DomainError('NO_PEER');
     return this.local.get(row.peerId) ?? row;
+  }
+
+  /** The caller's subscription on the same socket, if it is open on this instance. */
+  private localSender(auth: AuthSession, connectionPeerIds: Iterable<string>) {
+    for (const id of connectionPeerIds) {
+      const peer = this.local.get(id);
+      if (peer && peer.sessionId === auth.sessionId && !peer.endReason) return peer;
+    }
+    return undefined;
+  }
+
+  /**
+   * The relay's fast path, without the database, the bus or a promise: both peers open on this
+   * instance and the sender within its budget. False means nothing was done or taken, and the
+   * call must go the full way (`send`), which also gives every error its proper answer.
+   */
+  relayLocally(
+    auth: AuthSession,
+    connectionPeerIds: Iterable<string>,
+    to: Target,
+    build: (from: Peer) => RelayedEvent,
+  ): boolean {
+    if (!('peerId' in to)) return false;
+    const sender = this.localSender(auth, connectionPeerIds);
+    if (!sender || sender.id === to.peerId) return false;
+    const target = this.local.get(to.peerId);
+    if (!target || target.endReason) return false;
+    if (!sender.bucket.take().ok) return false;
+    target.push(build(sender.self));
+    return true;
   }
 
   private budgetFor(sender: LocalPeer | Peer): TokenBucket {

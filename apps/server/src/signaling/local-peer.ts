@@ -1,4 +1,5 @@
 import type { Peer, SignalingEvent } from './events.js';
+import type { SubscriptionWire } from './fast-relay.js';
 import type { TokenBucket } from './token-bucket.js';
 
 /** Events waiting for a subscriber that does not keep up; past this the peer is cut off. */
@@ -6,10 +7,17 @@ const MAX_QUEUED = 1000;
 
 export type EndReason = 'closed' | 'revoked' | 'overflow' | 'shutdown';
 
-/** A peer hosted by this instance: a queue the subscription drains, and its send budget. */
+/**
+ * A peer hosted by this instance: a queue the subscription drains, and its send budget. Once its
+ * subscription's first event is on the wire, events may instead be written straight to the socket
+ * (`writeDirectly`), skipping the async iteration of the tRPC adapter; order is kept either way.
+ */
 export class LocalPeer {
   private readonly queue: SignalingEvent[] = [];
   private wake: (() => void) | undefined;
+  private direct: ((event: SignalingEvent) => void) | undefined;
+  /** The subscription's id on its socket, noted when its `ready` event is encoded. */
+  wire: SubscriptionWire | undefined;
   endReason: EndReason | undefined;
 
   constructor(
@@ -25,12 +33,26 @@ export class LocalPeer {
 
   push(event: SignalingEvent): void {
     if (this.endReason) return;
+    if (this.direct) {
+      this.direct(event);
+      return;
+    }
     if (this.queue.length >= MAX_QUEUED) {
       this.end('overflow');
       return;
     }
     this.queue.push(event);
     this.wake?.();
+  }
+
+  /**
+   * From now on every event goes to `write` as it arrives; events still queued go first. Called
+   * while the subscription is suspended after yielding its first event, so none is in flight.
+   */
+  writeDirectly(write: (event: SignalingEvent) => void): void {
+    if (this.endReason || this.direct) return;
+    this.direct = write;
+    for (const event of this.queue.splice(0)) write(event);
   }
 
   end(reason: EndReason): void {
