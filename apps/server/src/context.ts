@@ -139,7 +139,8 @@ export function createContextFactory(deps: Deps, sockets?: WeakMap<WebSocket, So
           const known = provenSession();
           if (known && socketAuth?.token === token) return Promise.resolve(known);
           return authenticate(deps, token).then((session) => {
-            if (token) socketAuth = { token, session };
+            // The proof is kept; the rows read for it would go stale.
+            if (token) socketAuth = { token, session: { ...session, rows: undefined } };
             return session;
           });
         }

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { ConfigError, loadEnv } from './env.js';
 import { createLogger } from './logger.js';
 import { createApp } from './server.js';
@@ -15,7 +16,13 @@ async function main() {
     }
     throw error;
   }
-  const logger = createLogger(env);
+  // Lines are written off the request path and coalesce under load; flushed before every exit.
+  const destination = pino.destination({ dest: 1, sync: false });
+  const exit = (code: number) => {
+    destination.flushSync();
+    process.exit(code);
+  };
+  const logger = createLogger(env, destination);
   process.on('unhandledRejection', (reason) =>
     logger.error({ err: reason }, 'unhandled rejection'),
   );
@@ -27,14 +34,14 @@ async function main() {
     logger.info({ signal }, 'signal received');
     const deadline = setTimeout(() => {
       logger.error('shutdown deadline passed; exiting');
-      process.exit(1);
+      exit(1);
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     app.stop().then(
-      () => process.exit(0),
+      () => exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        exit(1);
       },
     );
   };

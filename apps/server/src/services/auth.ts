@@ -168,30 +168,57 @@ export async function authenticate(
   const claims = await verifyAccessToken(deps.keys.jwt, token, {
     allowExpired: options.allowExpiredToken ?? false,
   });
-  const [row] = await deps.db
-    .select({
-      userId: sessions.userId,
-      deviceId: sessions.deviceId,
-      lastUsedAt: sessions.lastUsedAt,
-      live: sql<boolean>`${sessions.revokedAt} is null and ${sessions.expiresAt} > now() and ${sessions.lastUsedAt} > now() - make_interval(secs => ${deps.env.SESSION_IDLE_TTL_SECONDS})`,
-    })
-    .from(sessions)
-    .where(eq(sessions.id, claims.sessionId));
-  if (!row?.live || row.userId !== claims.userId) {
+  const [row] = await sessionCheck(deps.db).execute({
+    sessionId: claims.sessionId,
+    idleSeconds: deps.env.SESSION_IDLE_TTL_SECONDS,
+  });
+  if (!row?.live || row.session.userId !== claims.userId) {
     throw new DomainError('UNAUTHENTICATED', { message: 'The session has ended; sign in again' });
   }
-  if (Date.now() - row.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
-    await deps.db
+  let { session } = row;
+  if (Date.now() - session.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
+    const [touched] = await deps.db
       .update(sessions)
       .set({ lastUsedAt: sql`now()` })
-      .where(eq(sessions.id, claims.sessionId));
+      .where(eq(sessions.id, claims.sessionId))
+      .returning();
+    if (touched) session = touched;
   }
   return {
     sessionId: claims.sessionId,
     userId: claims.userId,
-    deviceId: row.deviceId,
+    deviceId: session.deviceId,
     tokenExpiresAt: claims.expiresAt ?? 0,
+    rows: { user: row.user, session },
   };
+}
+
+/**
+ * The check behind every authenticated call, prepared once per database: the session (live, not
+ * idle) and its user in one round trip, so `auth.me` needs no second query.
+ */
+const sessionChecks = new WeakMap<Database, ReturnType<typeof prepareSessionCheck>>();
+
+function prepareSessionCheck(db: Database) {
+  return db
+    .select({
+      session: sessions,
+      user: users,
+      live: sql<boolean>`${sessions.revokedAt} is null and ${sessions.expiresAt} > now() and ${sessions.lastUsedAt} > now() - make_interval(secs => ${sql.placeholder('idleSeconds')})`,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, sql.placeholder('sessionId')))
+    .prepare('session_check');
+}
+
+function sessionCheck(db: Database) {
+  let check = sessionChecks.get(db);
+  if (!check) {
+    check = prepareSessionCheck(db);
+    sessionChecks.set(db, check);
+  }
+  return check;
 }
 
 /** Changes the password after checking the current one; every other session is revoked. */

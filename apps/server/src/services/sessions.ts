@@ -4,7 +4,7 @@ import type { Database } from '../db/client.js';
 import { sessions, users } from '../db/schema.js';
 import type { Env } from '../env.js';
 import { DomainError } from '../errors.js';
-import { toPublicUser } from './users.js';
+import { toPublicUser, type UserRow } from './users.js';
 
 /** The caller's session, as the auth middleware hands it to procedures. */
 export interface AuthSession {
@@ -13,6 +13,8 @@ export interface AuthSession {
   deviceId: string;
   /** When the access token that proved this session expires (unix seconds). */
   tokenExpiresAt: number;
+  /** The rows read to prove it, for this request only (sockets keep the proof, not the rows). */
+  rows?: { user: UserRow; session: SessionRow } | undefined;
 }
 
 export interface SessionView {
@@ -85,11 +87,13 @@ export async function listSessions(
 
 /** The caller's user and session in one read (`auth.me`). */
 export async function currentUserAndSession(db: Database, auth: AuthSession) {
-  const [row] = await db
-    .select({ user: users, session: sessions })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.id, auth.sessionId));
+  const [row] = auth.rows
+    ? [auth.rows]
+    : await db
+        .select({ user: users, session: sessions })
+        .from(sessions)
+        .innerJoin(users, eq(users.id, sessions.userId))
+        .where(eq(sessions.id, auth.sessionId));
   if (!row) throw new DomainError('UNAUTHENTICATED');
   return { user: toPublicUser(row.user), session: toSessionView(row.session, auth.sessionId) };
 }

@@ -117,7 +117,14 @@ async function ceiling(): Promise<number> {
   const url = process.env.BENCH_DATABASE_URL;
   const secret = process.env.BENCH_JWT_SECRET;
   if (!url || !secret) throw new Error('BENCH_DATABASE_URL and BENCH_JWT_SECRET are required');
-  const key = new TextEncoder().encode(secret);
+  // Imported once, as any careful server would (jose would import a raw secret on every call).
+  const key = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['verify'],
+  );
   // The same pool size as the CryptWeb server's.
   const sql = postgres(url, { max: 10, onnotice: () => {} });
   const server = createServer((req, res) => {
