@@ -139,9 +139,11 @@ export function createContextFactory(deps: Deps, sockets?: WeakMap<WebSocket, So
           const known = provenSession();
           if (known && socketAuth?.token === token) return Promise.resolve(known);
           return authenticate(deps, token).then((session) => {
-            // The proof is kept; the rows read for it would go stale.
-            if (token) socketAuth = { token, session: { ...session, rows: undefined } };
-            return session;
+            // A socket keeps the proof for its lifetime, not the rows read for it: they would go
+            // stale, and held by every open subscription they would cost memory per connection.
+            const proof = { ...session, rows: undefined };
+            if (token) socketAuth = { token, session: proof };
+            return proof;
           });
         }
         cached ??= authenticate(deps, accessToken(request));
