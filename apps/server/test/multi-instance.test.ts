@@ -158,6 +158,36 @@ describe.runIf(onPostgres)('two server processes on one PostgreSQL database', ()
     expect(types(b)).toEqual(['ready', 'offer', 'ice-candidate']);
   }, 60_000);
 
+  it('keeps the order of a burst across instances: a 20 KB offer, then 60 candidates, sent at once', async () => {
+    const alice = await user('Alice');
+    const bob = await user('Bob');
+    const a = await device(one, alice);
+    const b = await device(two, bob);
+    const to = { peerId: b.peerId };
+    const candidate = (i: number) => ({
+      candidate: `candidate:${i} 1 udp 2122260223 192.0.2.10 ${50_000 + i} typ host`,
+      sdpMid: '0',
+      sdpMLineIndex: 0,
+      usernameFragment: `burst${i}`,
+    });
+    // Sent without waiting: many share a notification, the large offer travels by table.
+    const sent = await Promise.all([
+      a.client.signaling.sendOffer.mutate({
+        to,
+        offer: { type: 'offer', sdp: bigSdp('offer', 20_000) },
+      }),
+      ...Array.from({ length: 60 }, (_, i) =>
+        a.client.signaling.sendIceCandidate.mutate({ to, candidate: candidate(i) }),
+      ),
+    ]);
+    for (const result of sent) expect(result).toEqual({ delivered: true, peers: 1 });
+    await b.next('ice-candidate', (e) => e.candidate.usernameFragment === 'burst59');
+    const relayed = b.events.filter((e) => e.type !== 'ready');
+    expect(
+      relayed.map((e) => (e.type === 'ice-candidate' ? e.candidate.usernameFragment : e.type)),
+    ).toEqual(['offer', ...Array.from({ length: 60 }, (_, i) => `burst${i}`)]);
+  }, 60_000);
+
   it('a large SDP holding a NUL character is relayed intact or refused as INVALID_INPUT, never a 500', async () => {
     const alice = await user('Alice');
     const bob = await user('Bob');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, inArray, ne, or } from 'drizzle-orm';
+import { and, desc, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { Bus, BusMessage } from '../bus/types.js';
 import type { Database } from '../db/client.js';
 import { instances, peerPairs, peers, users } from '../db/schema.js';
@@ -159,6 +159,8 @@ export class SignalingHub {
     return bucket;
   }
   private readonly remoteBuckets = new Map<string, TokenBucket>();
+  /** Relays by peerId to a peer elsewhere run this for every message: prepared once. */
+  private openPeerQuery: ReturnType<typeof prepareOpenPeer> | undefined;
 
   /** Relays an offer, answer or ICE candidate from the caller's peer to the target's open peers. */
   async send(
@@ -167,7 +169,23 @@ export class SignalingHub {
     to: Target,
     build: (from: Peer) => RelayedEvent,
   ): Promise<{ delivered: boolean; peers: number }> {
-    const sender = await this.senderFor(auth, connectionPeerIds);
+    const local = this.localSender(auth, connectionPeerIds);
+    const routed = local
+      ? // One sender's relays are routed one after another (their lookups would otherwise race),
+        // so they reach peers on other instances in the order they were sent.
+        local.inTurn(() => this.route(local, to, build))
+      : this.route(await this.senderFor(auth, connectionPeerIds), to, build);
+    const { result, published } = await routed;
+    await published;
+    return result;
+  }
+
+  /** Budget, targets, delivery: everything up to handing remote deliveries to the bus. */
+  private async route(
+    sender: LocalPeer | Peer,
+    to: Target,
+    build: (from: Peer) => RelayedEvent,
+  ): Promise<{ result: { delivered: boolean; peers: number }; published?: Promise<void> }> {
     const taken = this.budgetFor(sender).take();
     if (!taken.ok)
       throw new DomainError('RATE_LIMITED', { retryAfterSeconds: taken.retryAfterSeconds });
@@ -177,11 +195,11 @@ export class SignalingHub {
       const target = this.local.get(to.peerId);
       if (target && !target.endReason) {
         target.push(build(self));
-        return { delivered: true, peers: 1 };
+        return { result: { delivered: true, peers: 1 } };
       }
     }
     const targets = await this.resolve(to, self.peerId);
-    if (targets.length === 0) return { delivered: false, peers: 0 };
+    if (targets.length === 0) return { result: { delivered: false, peers: 0 } };
     const event = build(self);
     const remote: string[] = [];
     for (const id of targets) {
@@ -189,19 +207,25 @@ export class SignalingHub {
       if (local) local.push(event);
       else remote.push(id);
     }
-    if (remote.length > 0) await this.deps.bus.publish({ type: 'deliver', peerIds: remote, event });
-    return { delivered: true, peers: targets.length };
+    const published =
+      remote.length > 0
+        ? this.deps.bus.publish({ type: 'deliver', peerIds: remote, event })
+        : undefined;
+    return { result: { delivered: true, peers: targets.length }, published };
   }
 
   /** Open peers behind a target, on live instances, never the sender itself. */
   private async resolve(to: Target, senderPeerId: string): Promise<string[]> {
-    const where =
-      'peerId' in to
-        ? eq(peers.id, to.peerId)
-        : eq(
-            peers.userId,
-            this.deps.db.select({ id: users.id }).from(users).where(eq(users.email, to.email)),
-          );
+    if ('peerId' in to) {
+      if (to.peerId === senderPeerId) return [];
+      this.openPeerQuery ??= prepareOpenPeer(this.deps.db);
+      const rows = await this.openPeerQuery.execute({ peerId: to.peerId });
+      return rows.map((row) => row.id);
+    }
+    const where = eq(
+      peers.userId,
+      this.deps.db.select({ id: users.id }).from(users).where(eq(users.email, to.email)),
+    );
     const rows = await this.deps.db
       .select({ id: peers.id })
       .from(peers)
@@ -240,6 +264,16 @@ export class SignalingHub {
   async closeAll(): Promise<void> {
     await Promise.all([...this.local.values()].map((peer) => this.close(peer, 'shutdown')));
   }
+}
+
+/** An open peer on a live instance, by id. */
+function prepareOpenPeer(db: Database) {
+  return db
+    .select({ id: peers.id })
+    .from(peers)
+    .innerJoin(instances, eq(instances.id, peers.instanceId))
+    .where(eq(peers.id, sql.placeholder('peerId')))
+    .prepare('open_peer');
 }
 
 /** Sends `"<name> went offline"` to every peer paired with one of `gone`, then forgets the pairs. */

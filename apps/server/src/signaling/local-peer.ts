@@ -27,6 +27,15 @@ export class LocalPeer {
     readonly bucket: TokenBucket,
   ) {}
 
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /** Runs `task` after every task queued before it has settled. */
+  inTurn<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(task, task);
+    this.tail = run.catch(() => {});
+    return run;
+  }
+
   get id(): string {
     return this.self.peerId;
   }
