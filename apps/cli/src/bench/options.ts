@@ -43,7 +43,10 @@ export function defaultOptions(outDir: string): BenchOptions {
     scenarios: [...SCENARIOS],
     systems: [...RELAY_SYSTEMS],
     pairs: 100,
-    rates: [1000, 2000, 5000, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 80_000],
+    rates: [
+      1000, 2000, 5000, 7500, 10_000, 12_500, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000,
+      60_000, 80_000,
+    ],
     durationMs: 3000,
     drainMs: 2000,
     connections: 10_000,
