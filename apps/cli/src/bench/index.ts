@@ -20,7 +20,10 @@ export function registerBench(program: Command): void {
     .option('--scenarios <list>', 'relay,capacity,scale-out,auth,startup (default: all)')
     .option('--systems <list>', 'cryptweb,cryptweb-pglite,ws,peerjs,socketio (default: all)')
     .option('--pairs <n>', 'relay and scale-out peer pairs (default 100)')
-    .option('--rates <list>', 'stepped offered rates in msgs/s (default 1000,2000,5000,…,80000)')
+    .option(
+      '--rates <list>',
+      'stepped offered rates in msgs/s (default 1000,2000,5000,7500,10000,…,80000)',
+    )
     .option('--duration <seconds>', 'length of each relay step and auth measurement (default 3)')
     .option('--drain <seconds>', 'wait for late messages after each step (default 2)')
     .option('--connections <n>', 'capacity: idle authenticated subscriptions (default 10000)')
