@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import type { WebSocket } from 'ws';
+import { createClientIp } from './client-ip.js';
 import { readCookies } from './cookies.js';
 import type { Database, Driver } from './db/client.js';
 import type { Env } from './env.js';
@@ -76,36 +77,16 @@ export function assignRequestId(req: IncomingMessage): string {
   return id;
 }
 
-/** The caller's address; `X-Forwarded-For` only when configured to sit behind a proxy. */
-export function clientIp(req: IncomingMessage, trustProxy: boolean): string | undefined {
-  if (trustProxy) {
-    const forwarded = req.headers['x-forwarded-for'];
-    const value = Array.isArray(forwarded) ? forwarded.join(',') : forwarded;
-    // The right-most entry is the one our own proxy appended; entries left of it are client-controlled.
-    const last = value
-      ?.split(',')
-      .map((part) => part.trim())
-      .filter(Boolean)
-      .at(-1);
-    if (last) return normalizeIp(last);
-  }
-  const remote = req.socket.remoteAddress;
-  return remote ? normalizeIp(remote) : undefined;
-}
-
-function normalizeIp(ip: string): string {
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-}
-
 /** `sockets` receives every WebSocket's context as it is made. */
 export function createContextFactory(deps: Deps, sockets?: WeakMap<WebSocket, SocketContext>) {
+  const clientIp = createClientIp(deps.env.TRUST_PROXY);
   return (opts: CreateHTTPContextOptions | CreateWSSContextFnOptions): Context => {
     const isWs = !('setHeader' in opts.res);
     const userAgent = opts.req.headers['user-agent'];
     const request: RequestInfo = {
       requestId: requestIds.get(opts.req) ?? randomUUID(),
       transport: isWs ? 'ws' : 'http',
-      ip: clientIp(opts.req, deps.env.TRUST_PROXY),
+      ip: clientIp(opts.req),
       userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : undefined,
       res: isWs ? undefined : (opts.res as ServerResponse),
       headers: opts.req.headers,

@@ -48,10 +48,21 @@ describe('parseEnv', () => {
       DATA_DIR: '/tmp/x/',
     });
     expect(env.CORS_ORIGINS).toEqual(['http://a.test', 'https://b.test']);
-    expect(env.TRUST_PROXY).toBe(true);
+    expect(env.TRUST_PROXY).toBe(1);
     expect(env.RATE_LIMITS['signIn.ip']).toEqual({ max: 100, windowSeconds: 900 });
     expect(env.MAIL_TRANSPORT).toBe('resend');
     expect(env.MAIL_FILE).toBe('/tmp/x/mail.jsonl');
+  });
+
+  it('TRUST_PROXY takes false, true, a hop count or a list of proxy CIDRs (SPEC §6.1)', () => {
+    expect(parseEnv({ TRUST_PROXY: 'false' }).TRUST_PROXY).toBe(false);
+    expect(parseEnv({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(parseEnv({ TRUST_PROXY: '10.0.0.0/8, ::1, 192.168.1.7' }).TRUST_PROXY).toEqual([
+      '10.0.0.0/8',
+      '::1',
+      '192.168.1.7',
+    ]);
+    expect(problemsOf({ TRUST_PROXY: '10.0.0.0/8,proxy.example' })).toEqual(['TRUST_PROXY']);
   });
 
   it('an empty list variable is an empty list, an unset one takes its default', () => {

@@ -1,5 +1,20 @@
 import { existsSync } from 'node:fs';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+
+/** Hops to trust (0: none), or the addresses/CIDRs of trusted proxies. */
+export type TrustProxy = false | number | string[];
+
+function isProxyAddress(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  try {
+    if (entry.includes('/')) ipaddr.parseCIDR(entry);
+    else ipaddr.parse(entry);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const DEFAULT_STUN = ['stun:stun.l.google.com:19302', 'stun:stun1.l.google.com:19302'];
 
@@ -20,6 +35,36 @@ const csv = z.string().transform((value) =>
     .map((item) => item.trim())
     .filter((item) => item.length > 0),
 );
+
+/**
+ * `TRUST_PROXY`: `false` (the socket's address), `true` (one proxy hop), a number of hops, or a
+ * comma list of proxy addresses/CIDRs whose `X-Forwarded-For` entries are believed.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value, ctx): TrustProxy => {
+    const lower = value.toLowerCase();
+    if (lower === 'false' || lower === '0' || lower === 'no') return false;
+    if (lower === 'true' || lower === 'yes') return 1;
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value);
+      if (hops <= 32) return hops;
+    }
+    const entries = value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+    const bad = entries.filter((entry) => !isProxyAddress(entry));
+    if (entries.length === 0 || bad.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be false, true, a number of hops (0–32) or a comma list of proxy CIDRs${bad.length ? ` (not an address: ${bad.join(', ')})` : ''}`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
 
 const rateLimitOverride = z.union([
   z.strictObject({ max: z.number().int().positive(), windowSeconds: z.number().int().positive() }),
@@ -73,7 +118,7 @@ const schema = z
     MAIL_FILE: z.string().min(1).optional(),
     APP_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4000'),
     CORS_ORIGINS: csv.pipe(z.array(z.url({ protocol: /^https?$/ }))).default([]),
-    TRUST_PROXY: bool.default(false),
+    TRUST_PROXY: trustProxy.default(false),
     RATE_LIMITS: rateLimits.optional(),
     STUN_URLS: csv.default(DEFAULT_STUN),
     TURN_URLS: csv.default([]),
@@ -83,6 +128,9 @@ const schema = z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
     WS_PING_INTERVAL_MS: int(100, 600_000).default(30_000),
+    MAX_BATCH_SIZE: int(1, 1000).default(20),
+    MAX_PEERS_PER_SESSION: int(1, 100).default(5),
+    EXPOSE_ERROR_STACKS: bool.default(false),
   })
   .transform((value) => {
     const mailTransport = value.MAIL_TRANSPORT ?? (value.RESEND_API_KEY ? 'resend' : 'file');
@@ -143,6 +191,9 @@ function productionProblems(input: Record<string, unknown>) {
       message:
         'production sends real mail: set RESEND_API_KEY (and MAIL_TRANSPORT=resend or unset)',
     });
+  }
+  if (input.EXPOSE_ERROR_STACKS !== undefined && bool.safeParse(input.EXPOSE_ERROR_STACKS).data) {
+    problems.push({ variable: 'EXPOSE_ERROR_STACKS', message: 'must not be true in production' });
   }
   if (typeof input.APP_URL !== 'string' || !input.APP_URL.startsWith('https://')) {
     problems.push({

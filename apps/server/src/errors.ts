@@ -24,6 +24,10 @@ export const REASONS = {
   PEER_NOT_FOUND: 'NOT_FOUND',
   RATE_LIMITED: 'TOO_MANY_REQUESTS',
   DATABASE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  BATCH_TOO_LARGE: 'BAD_REQUEST',
+  TOO_MANY_PEERS: 'TOO_MANY_REQUESTS',
+  CROSS_SITE_REQUEST: 'FORBIDDEN',
+  UNSUPPORTED_CONTENT_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
 } as const satisfies Record<string, TRPC_ERROR_CODE_KEY>;
 
 export type Reason = keyof typeof REASONS;
@@ -51,6 +55,10 @@ const MESSAGES: Record<Reason, string> = {
   PEER_NOT_FOUND: 'That peer is not online',
   RATE_LIMITED: 'Too many requests; try again later',
   DATABASE_UNAVAILABLE: 'The database is unavailable; try again shortly',
+  BATCH_TOO_LARGE: 'Too many calls in one batch',
+  TOO_MANY_PEERS: 'Too many open signaling subscriptions for this session or account',
+  CROSS_SITE_REQUEST: 'Cookie-authenticated requests must come from an allowed origin',
+  UNSUPPORTED_CONTENT_TYPE: 'Cookie-authenticated requests must send application/json',
 };
 
 export interface DomainErrorOptions {

@@ -35,7 +35,13 @@ export const emailInput = z.object({ email });
 export const signInInput = z.object({
   email,
   password: anyPassword,
-  device: z.object({ name: text().trim().min(1).max(64).optional() }).optional(),
+  device: z
+    .object({
+      /** A non-browser client's own device id (browsers send the `deviceId` cookie instead). */
+      id: z.uuid('must be a device id').optional(),
+      name: text().trim().min(1).max(64).optional(),
+    })
+    .optional(),
 });
 export const refreshInput = z
   .object({ refreshToken: z.string().min(1).max(512).optional() })
@@ -85,10 +91,13 @@ export const sendIceCandidateInput = z.object({
 });
 export const markConnectedInput = z.object({ peerId: text().min(1).max(64) });
 
+export const MAX_FILE_SIZE = 2 ** 40;
+
 export const completeTransferInput = z.object({
   receiverEmail: email,
   fileName: text().trim().min(1).max(255),
-  fileSize: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  // 1 TiB: sums of many such sizes stay exact in a double (SPEC §6.1).
+  fileSize: z.number().int().min(0).max(MAX_FILE_SIZE, 'must be at most 1 TiB'),
   fileType: text().max(255),
   timeElapsed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   transferType: z.enum(['WebRTC', 'Relay']),

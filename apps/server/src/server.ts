@@ -115,6 +115,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     router: appRouter,
     basePath: '/trpc/',
     maxBodySize: MAX_BODY_BYTES,
+    maxBatchSize: env.MAX_BATCH_SIZE,
     createContext,
     onError,
     responseMeta: retryAfterHeader,
@@ -226,6 +227,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     router: appRouter,
     createContext,
     onError,
+    maxBatchSize: env.MAX_BATCH_SIZE,
     keepAlive: { enabled: true, pingMs: env.WS_PING_INTERVAL_MS, pongWaitMs: 5000 },
     experimental_encoder: fastRelay.encoder,
   });

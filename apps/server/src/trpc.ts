@@ -23,25 +23,35 @@ function fieldErrors(issues: Issue[]): Record<string, string[]> {
   return out;
 }
 
+/** tRPC's own refusal of a batch over `maxBatchSize` (HTTP and WebSocket) carries no reason. */
+function isBatchTooLarge(error: { code: string; message: string }): boolean {
+  return error.code === 'BAD_REQUEST' && error.message === 'Batch call exceeds maximum size';
+}
+
 const t = initTRPC
   .context<Context>()
   .meta<OpenApiMeta>()
   .create({
     transformer,
+    // Subscriptions live on the WebSocket only, behind its keep-alive and send guard (SPEC §6.1).
+    sse: { enabled: false },
     errorFormatter({ shape, error, ctx }) {
       const cause = error.cause;
       const issues = error.code === 'BAD_REQUEST' ? validationIssues(cause) : undefined;
       const domain = cause instanceof DomainError ? cause : undefined;
-      const production = ctx?.env.NODE_ENV !== 'development' && ctx?.env.NODE_ENV !== 'test';
+      const showStack = ctx?.env.EXPOSE_ERROR_STACKS === true && ctx.env.NODE_ENV !== 'production';
       const { stack, ...data } = shape.data;
-      const reason = domain?.reason ?? (issues ? ('INVALID_INPUT' as const) : undefined);
+      const reason =
+        domain?.reason ??
+        (issues ? ('INVALID_INPUT' as const) : undefined) ??
+        (isBatchTooLarge(error) ? ('BATCH_TOO_LARGE' as const) : undefined);
       return {
         ...shape,
         // An unexpected failure's message may carry internals (SQL, paths): never send it.
         message: error.code === 'INTERNAL_SERVER_ERROR' ? 'Internal server error' : shape.message,
         data: {
           ...data,
-          ...(production ? {} : { stack }),
+          ...(showStack ? { stack } : {}),
           ...(reason ? { reason } : {}),
           ...(issues ? { fieldErrors: fieldErrors(issues) } : {}),
           ...(domain?.retryAfterSeconds !== undefined

@@ -9,15 +9,22 @@ export interface WindowLimit {
   windowSeconds: number;
 }
 
-/** SPEC §6 defaults; `RATE_LIMITS` overrides any of them. */
+const HOUR = 60 * 60;
+
+/** SPEC §6 and §6.1 defaults; `RATE_LIMITS` overrides any of them. */
 export const DEFAULT_LIMITS = {
   'signIn.emailIp': { max: 5, windowSeconds: 15 * 60 },
   'signIn.email': { max: 50, windowSeconds: 15 * 60 },
+  'signIn.device': { max: 10, windowSeconds: 15 * 60 },
   'signIn.ip': { max: 30, windowSeconds: 15 * 60 },
   'signUp.ip': { max: 20, windowSeconds: 10 * 60 * 60 },
   'verifyEmail.ip': { max: 30, windowSeconds: 15 * 60 },
   'resendVerification.email': { max: 1, windowSeconds: 60 },
-  'forgotPassword.email': { max: 5, windowSeconds: 60 * 60 },
+  'verifyEmail.email': { max: 15, windowSeconds: 24 * HOUR },
+  'resendVerification.ip': { max: 10, windowSeconds: HOUR },
+  'forgotPassword.email': { max: 5, windowSeconds: HOUR },
+  'forgotPassword.ip': { max: 10, windowSeconds: HOUR },
+  'reauth.user': { max: 5, windowSeconds: 15 * 60 },
   'health.ip': { max: 60, windowSeconds: 60 },
 } satisfies Record<string, WindowLimit>;
 
@@ -56,6 +63,18 @@ export async function hit(db: Database, limit: WindowLimit, name: string, subjec
     })
     .returning({ count: rateLimits.count, expiresAt: rateLimits.expiresAt });
   if (row && row.count > limit.max) refuse(row.expiresAt);
+}
+
+/**
+ * Counts one hit of the named limit (its configured size) for `subject`: the one call every
+ * service makes, so a limit's name, size and key are decided here.
+ */
+export function limit(
+  deps: { db: Database; env: Pick<Env, 'RATE_LIMITS'> },
+  name: LimitName,
+  subject: string,
+): Promise<void> {
+  return hit(deps.db, limitFor(deps.env, name), name, subject);
 }
 
 /** Gives back one hit (an attempt that turned out not to count, such as a correct password). */
