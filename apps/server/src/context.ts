@@ -4,7 +4,7 @@ import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone'
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import type { WebSocket } from 'ws';
 import { createClientIp } from './client-ip.js';
-import { readCookies } from './cookies.js';
+import { cookieCredential } from './csrf.js';
 import type { Database, Driver } from './db/client.js';
 import type { Env } from './env.js';
 import type { Logger } from './logger.js';
@@ -31,6 +31,8 @@ export interface Deps {
 export interface RequestInfo {
   requestId: string;
   transport: 'http' | 'ws';
+  /** The HTTP method (of the upgrade, on a socket). */
+  method: string;
   ip: string | undefined;
   userAgent: string | undefined;
   /** Only over HTTP: lets auth procedures set and clear cookies. */
@@ -56,15 +58,18 @@ export interface SocketContext {
   provenSession(): AuthSession | undefined;
 }
 
-/** Bearer header, then the socket's connectionParams, then the `accessToken` cookie. */
-function accessToken(request: RequestInfo): string | undefined {
+/**
+ * Bearer header, then the socket's connectionParams, then the `accessToken` cookie (only for a
+ * request another site could not have made: see csrf.ts).
+ */
+function accessToken(env: Env, request: RequestInfo): string | undefined {
   const header = request.headers.authorization;
   if (typeof header === 'string' && header.toLowerCase().startsWith('bearer ')) {
     return header.slice(7).trim() || undefined;
   }
   const fromParams = request.connectionParams?.accessToken;
   if (fromParams) return fromParams;
-  return readCookies(request.headers).accessToken || undefined;
+  return cookieCredential({ env, request }, 'accessToken');
 }
 
 const requestIds = new WeakMap<IncomingMessage, string>();
@@ -86,6 +91,7 @@ export function createContextFactory(deps: Deps, sockets?: WeakMap<WebSocket, So
     const request: RequestInfo = {
       requestId: requestIds.get(opts.req) ?? randomUUID(),
       transport: isWs ? 'ws' : 'http',
+      method: opts.req.method ?? 'GET',
       ip: clientIp(opts.req),
       userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : undefined,
       res: isWs ? undefined : (opts.res as ServerResponse),
@@ -116,7 +122,7 @@ export function createContextFactory(deps: Deps, sockets?: WeakMap<WebSocket, So
       authenticate() {
         if (isWs) {
           // A socket's token (header, connectionParams or cookie) is fixed for its lifetime.
-          const token = accessToken(request);
+          const token = accessToken(deps.env, request);
           const known = provenSession();
           if (known && socketAuth?.token === token) return Promise.resolve(known);
           return authenticate(deps, token).then((session) => {
@@ -127,7 +133,7 @@ export function createContextFactory(deps: Deps, sockets?: WeakMap<WebSocket, So
             return proof;
           });
         }
-        cached ??= authenticate(deps, accessToken(request));
+        cached ??= (async () => authenticate(deps, accessToken(deps.env, request)))();
         return cached;
       },
     };

@@ -4,18 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailCodes } from '../src/db/schema.js';
 import { PASSWORD } from './support/accounts.js';
 import { type ErrorData, errorData } from './support/errors.js';
+import { roomyLimits } from './support/limits.js';
 import { waitForMail } from './support/mailbox.js';
 import { startTestServer, type TestServer, uniqueEmail } from './support/server.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const COMMON_PASSWORDS = ['password123', 'qwertyuiop'];
 
-/** This file signs up and verifies far more accounts from 127.0.0.1 than the per-IP defaults allow. */
-const ROOMY_LIMITS = JSON.stringify({
-  'signUp.ip': { max: 1000, windowSeconds: 36_000 },
-  'verifyEmail.ip': { max: 1000, windowSeconds: 900 },
-  'signIn.ip': { max: 1000, windowSeconds: 900 },
-});
+const ROOMY_LIMITS = roomyLimits();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifiedAccount } from './support/accounts.js';
 import { fetchJson, type Json } from './support/http.js';
+import { roomyLimits } from './support/limits.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-/** Every request comes from 127.0.0.1: per-IP limits must not trip over the whole file. */
-const RATE_LIMITS = JSON.stringify({
-  'signIn.ip': { max: 1000, windowSeconds: 900 },
-  'signUp.ip': { max: 1000, windowSeconds: 36_000 },
-  'verifyEmail.ip': { max: 1000, windowSeconds: 900 },
-});
+const RATE_LIMITS = roomyLimits();
 const AUTH_COOKIES = ['accessToken', 'refreshToken', 'deviceId'] as const;
 
 interface SetCookie {

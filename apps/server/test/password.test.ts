@@ -2,6 +2,7 @@ import { dictionary } from '@zxcvbn-ts/language-common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, signInAs, verifiedAccount } from './support/accounts.js';
 import { errorData } from './support/errors.js';
+import { roomyLimits } from './support/limits.js';
 import { type Mail, readMailbox, waitForMail } from './support/mailbox.js';
 import { startTestServer, type TestServer, uniqueEmail } from './support/server.js';
 
@@ -9,12 +10,7 @@ const NEW_PASSWORD = 'a brand new passphrase 42';
 const COMMON_PASSWORD = 'password123';
 const APP_URL = 'https://cryptweb.example.test';
 
-/** This file signs up, verifies and signs in more often from 127.0.0.1 than the per-IP defaults allow. */
-const ROOMY_LIMITS = JSON.stringify({
-  'signUp.ip': { max: 1000, windowSeconds: 36_000 },
-  'verifyEmail.ip': { max: 1000, windowSeconds: 900 },
-  'signIn.ip': { max: 1000, windowSeconds: 900 },
-});
+const ROOMY_LIMITS = roomyLimits();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signedInUser } from './support/accounts.js';
 import { errorData } from './support/errors.js';
+import { roomyLimits } from './support/limits.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { connectDevice } from './support/signaling.js';
 
@@ -9,8 +10,7 @@ describe('signaling.presence', () => {
   beforeAll(async () => {
     server = await startTestServer({
       env: {
-        RATE_LIMITS:
-          '{"signIn.ip":{"max":1000,"windowSeconds":900},"signUp.ip":{"max":1000,"windowSeconds":36000},"verifyEmail.ip":{"max":1000,"windowSeconds":900}}',
+        RATE_LIMITS: roomyLimits(),
       },
     });
   });

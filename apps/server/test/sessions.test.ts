@@ -2,14 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signedInUser, signInAs, verifiedAccount } from './support/accounts.js';
 import { errorData } from './support/errors.js';
+import { roomyLimits } from './support/limits.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-/** Every request comes from 127.0.0.1: per-IP limits must not trip over the whole file. */
-const RATE_LIMITS = JSON.stringify({
-  'signIn.ip': { max: 1000, windowSeconds: 900 },
-  'signUp.ip': { max: 1000, windowSeconds: 36_000 },
-  'verifyEmail.ip': { max: 1000, windowSeconds: 900 },
-});
+const RATE_LIMITS = roomyLimits();
 const DEFAULT_REFRESH_TTL_MS = 2_592_000 * 1000;
 
 const USER_AGENTS = {

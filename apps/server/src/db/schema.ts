@@ -92,6 +92,40 @@ export const emailCodes = pgTable(
   (t) => [index('email_codes_expires_at_idx').on(t.expiresAt)],
 );
 
+/**
+ * The code state of an email with no code of its own (no account, or a code long swept): the
+ * same attempts and expiry a real unverified account has, so `verifyEmail` answers both alike
+ * (SPEC §6.1). Keyed by an HMAC of the email, never the address itself.
+ */
+export const phantomEmailCodes = pgTable(
+  'phantom_email_codes',
+  {
+    emailKey: text('email_key').primaryKey(),
+    attempts: integer('attempts').notNull().default(0),
+    expiresAt: timestamptz('expires_at').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('phantom_email_codes_expires_at_idx').on(t.expiresAt)],
+);
+
+/**
+ * Devices that have signed in to an account (OWASP "device cookies"): a known device is exempt
+ * from the per-email lockout and has its own failure budget, so strangers guessing from many
+ * addresses never lock the owner out (SPEC §6.1).
+ */
+export const knownDevices = pgTable(
+  'known_devices',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    deviceId: text('device_id').notNull(),
+    firstSeenAt: timestamptz('first_seen_at').notNull().defaultNow(),
+    lastSeenAt: timestamptz('last_seen_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.deviceId] })],
+);
+
 export const passwordResetTokens = pgTable(
   'password_reset_tokens',
   {

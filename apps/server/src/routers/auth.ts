@@ -7,7 +7,8 @@ import {
   tokenPair,
   verifyEmailOutput,
 } from '../contract.js';
-import { clearAuthCookies, deviceIdFromCookie, readCookies, setAuthCookies } from '../cookies.js';
+import { clearAuthCookies, deviceIdFromCookie, setAuthCookies } from '../cookies.js';
+import { cookieCredential } from '../csrf.js';
 import {
   changePasswordInput,
   emailInput,
@@ -23,7 +24,6 @@ import { forgotPassword, resetPassword } from '../services/password-reset.js';
 import { currentUserAndSession, revokeSession } from '../services/sessions.js';
 import { authedProcedure, publicProcedure, rest, router } from '../trpc.js';
 
-const ipOf = (ip: string | undefined) => ip ?? 'unknown';
 const open = { protect: false };
 
 export const authRouter = router({
@@ -31,19 +31,19 @@ export const authRouter = router({
     .meta(rest('POST', '/auth/signup', 'Create an account; mails a 6-digit code', open))
     .input(signUpInput)
     .output(signUpOutput)
-    .mutation(({ ctx, input }) => signUp(ctx, input, ipOf(ctx.request.ip))),
+    .mutation(({ ctx, input }) => signUp(ctx, input, ctx.request.ip)),
 
   verifyEmail: publicProcedure
     .meta(rest('POST', '/verify/email', 'Verify the email with the mailed code', open))
     .input(verifyEmailInput)
     .output(verifyEmailOutput)
-    .mutation(({ ctx, input }) => verifyEmail(ctx, input, ipOf(ctx.request.ip))),
+    .mutation(({ ctx, input }) => verifyEmail(ctx, input, ctx.request.ip)),
 
   resendVerification: publicProcedure
     .meta(rest('POST', '/verify/resend', 'Mail a new code that replaces the old one', open))
     .input(emailInput)
     .output(ok)
-    .mutation(({ ctx, input }) => resendVerification(ctx, input.email)),
+    .mutation(({ ctx, input }) => resendVerification(ctx, input.email, ctx.request.ip)),
 
   signIn: publicProcedure
     .meta(
@@ -69,7 +69,11 @@ export const authRouter = router({
     .input(refreshInput)
     .output(tokenPair)
     .mutation(async ({ ctx, input }) => {
-      const token = input?.refreshToken ?? readCookies(ctx.request.headers).refreshToken;
+      // The cookie is read only over HTTP, where it is guarded against other sites (SPEC §6.1); a
+      // socket never turns the browser's HttpOnly cookie into tokens a page could read.
+      const token =
+        input?.refreshToken ??
+        (ctx.request.transport === 'http' ? cookieCredential(ctx, 'refreshToken') : undefined);
       const { deviceId, ...pair } = await refresh(ctx, token);
       if (ctx.request.res) setAuthCookies(ctx.request.res, ctx.env, pair, deviceId);
       return pair;
@@ -104,7 +108,7 @@ export const authRouter = router({
     .meta(rest('POST', '/password/forgot', 'Mail a password-reset link', open))
     .input(emailInput)
     .output(ok)
-    .mutation(({ ctx, input }) => forgotPassword(ctx, input.email)),
+    .mutation(({ ctx, input }) => forgotPassword(ctx, input.email, ctx.request.ip)),
 
   resetPassword: publicProcedure
     .meta(rest('POST', '/password/reset', 'Set a new password from a reset link', open))

@@ -1,7 +1,8 @@
+import { rateLimitSubject } from '../client-ip.js';
 import { healthOutput } from '../contract.js';
 import { DomainError } from '../errors.js';
 import { checkHealth } from '../services/health.js';
-import { hit, limitFor } from '../services/rate-limit.js';
+import { limit } from '../services/rate-limit.js';
 import { publicProcedure, rest, router } from '../trpc.js';
 
 export const healthRouter = router({
@@ -10,12 +11,7 @@ export const healthRouter = router({
     .output(healthOutput)
     .query(async ({ ctx }) => {
       // Counted only while the database answers: a down database must still report itself.
-      await hit(
-        ctx.db,
-        limitFor(ctx.env, 'health.ip'),
-        'health.ip',
-        ctx.request.ip ?? 'unknown',
-      ).catch((error: unknown) => {
+      await limit(ctx, 'health.ip', rateLimitSubject(ctx.request.ip)).catch((error: unknown) => {
         if (error instanceof DomainError) throw error;
       });
       return checkHealth(ctx);

@@ -1,13 +1,14 @@
 import { eq, sql } from 'drizzle-orm';
+import { rateLimitSubject } from '../client-ip.js';
 import type { Database } from '../db/client.js';
-import { emailCodes, users } from '../db/schema.js';
+import { emailCodes, phantomEmailCodes, users } from '../db/schema.js';
 import { DomainError } from '../errors.js';
 import { enqueueMail } from '../mail/outbox.js';
 import { verifyEmailMessage } from '../mail/templates.js';
 import type { SignUpInput } from '../schemas.js';
 import type { ServiceDeps } from './deps.js';
 import { hashPassword, isCommonPassword } from './passwords.js';
-import { hit, limitFor } from './rate-limit.js';
+import { limit, release } from './rate-limit.js';
 import { hmac, randomCode, sameHash, sha256 } from './secrets.js';
 import { findUserByEmail, type PublicUser, toPublicUser, type UserRow } from './users.js';
 
@@ -39,9 +40,9 @@ async function issueCode(db: Database, deps: ServiceDeps, user: UserRow) {
 export async function signUp(
   deps: ServiceDeps,
   input: SignUpInput,
-  ip: string,
+  ip: string | undefined,
 ): Promise<{ user: PublicUser }> {
-  await hit(deps.db, limitFor(deps.env, 'signUp.ip'), 'signUp.ip', ip);
+  await limit(deps, 'signUp.ip', rateLimitSubject(ip));
   if (isCommonPassword(input.password)) throw new DomainError('WEAK_PASSWORD');
   if (await findUserByEmail(deps.db, input.email)) throw new DomainError('EMAIL_TAKEN');
   const passwordHash = await hashPassword(input.password, deps.env.BCRYPT_COST);
@@ -61,16 +62,18 @@ export async function signUp(
 }
 
 /**
- * Checks a code. Unknown emails answer CODE_INVALID like a wrong code. Every try is counted before
- * the comparison (atomically), so concurrent guesses cannot exceed the limit.
+ * Checks a code. Every try is counted before the comparison (atomically), so concurrent guesses
+ * cannot exceed the limit. An email with no code of its own (no account, or its code long swept)
+ * answers from a phantom code with the same attempts and expiry, so unknown and real unverified
+ * emails answer alike, CODE_ATTEMPTS_EXCEEDED included (SPEC §6.1).
  */
 export async function verifyEmail(
   deps: ServiceDeps,
   input: { email: string; code: string },
-  ip: string,
+  ip: string | undefined,
 ): Promise<{ verified: true; alreadyVerified: boolean }> {
   const { db } = deps;
-  await hit(db, limitFor(deps.env, 'verifyEmail.ip'), 'verifyEmail.ip', ip);
+  await limit(deps, 'verifyEmail.ip', rateLimitSubject(ip));
   const user = await findUserByEmail(db, input.email);
   const [code] = user
     ? await db
@@ -83,7 +86,7 @@ export async function verifyEmail(
         .from(emailCodes)
         .where(eq(emailCodes.userId, user.id))
     : [];
-  if (!user || !code) throw new DomainError('CODE_INVALID');
+  if (!user || !code) return verifyPhantom(deps, input);
   const presented = codeHash(deps, user.id, input.code);
 
   // The same code presented again after success: idempotent, and only its holder learns it.
@@ -93,6 +96,7 @@ export async function verifyEmail(
   }
   if (code.expired) throw new DomainError('CODE_EXPIRED');
   if (code.attempts >= MAX_CODE_ATTEMPTS) throw new DomainError('CODE_ATTEMPTS_EXCEEDED');
+  const emailLimit = await claimGuess(deps, input.email);
 
   const [counted] = await db
     .update(emailCodes)
@@ -103,6 +107,7 @@ export async function verifyEmail(
     .returning({ codeHash: emailCodes.codeHash });
   if (!counted) throw new DomainError('CODE_ATTEMPTS_EXCEEDED');
   if (!sameHash(presented, counted.codeHash)) throw new DomainError('CODE_INVALID');
+  await emailLimit.release();
 
   await db.transaction(async (tx) => {
     await tx
@@ -117,18 +122,86 @@ export async function verifyEmail(
   return { verified: true, alreadyVerified: user.emailVerifiedAt !== null };
 }
 
-/** Always `{ok:true}`; an unverified account gets a new code that replaces the old one. */
-export async function resendVerification(deps: ServiceDeps, email: string): Promise<{ ok: true }> {
-  await hit(
-    deps.db,
-    limitFor(deps.env, 'resendVerification.email'),
-    'resendVerification.email',
-    sha256(email),
-  );
+/**
+ * Counts a guess against `verifyEmail.email` (15 wrong codes per email per 24 h across resends)
+ * before it is compared; a right code gives it back.
+ */
+async function claimGuess(deps: ServiceDeps, email: string) {
+  const subject = sha256(email);
+  await limit(deps, 'verifyEmail.email', subject);
+  return { release: () => release(deps.db, 'verifyEmail.email', subject) };
+}
+
+const phantomKey = (deps: ServiceDeps, email: string) =>
+  hmac(deps.keys.hmac, `phantom-email-code:${email}`);
+
+/** A phantom code that starts now, as if an unverified account had just been mailed one. */
+function phantomValues(deps: ServiceDeps) {
+  return {
+    attempts: 0,
+    expiresAt: sql`now() + make_interval(secs => ${deps.env.EMAIL_CODE_TTL_SECONDS})`,
+    createdAt: sql`now()`,
+  };
+}
+
+/** The answers of a real unverified account, for an email that has no code: never a match. */
+async function verifyPhantom(
+  deps: ServiceDeps,
+  input: { email: string; code: string },
+): Promise<never> {
+  const { db } = deps;
+  const emailKey = phantomKey(deps, input.email);
+  await db
+    .insert(phantomEmailCodes)
+    .values({ emailKey, ...phantomValues(deps) })
+    .onConflictDoNothing();
+  const [phantom] = await db
+    .select({
+      attempts: phantomEmailCodes.attempts,
+      expired: sql<boolean>`${phantomEmailCodes.expiresAt} <= now()`,
+    })
+    .from(phantomEmailCodes)
+    .where(eq(phantomEmailCodes.emailKey, emailKey));
+  if (phantom?.expired) throw new DomainError('CODE_EXPIRED');
+  if (!phantom || phantom.attempts >= MAX_CODE_ATTEMPTS) {
+    throw new DomainError('CODE_ATTEMPTS_EXCEEDED');
+  }
+  await claimGuess(deps, input.email);
+  const [counted] = await db
+    .update(phantomEmailCodes)
+    .set({ attempts: sql`${phantomEmailCodes.attempts} + 1` })
+    .where(
+      sql`${phantomEmailCodes.emailKey} = ${emailKey} and ${phantomEmailCodes.attempts} < ${MAX_CODE_ATTEMPTS}`,
+    )
+    .returning({ emailKey: phantomEmailCodes.emailKey });
+  if (!counted) throw new DomainError('CODE_ATTEMPTS_EXCEEDED');
+  // The same keyed hash and constant-time compare a real code costs.
+  sameHash(codeHash(deps, emailKey, input.code), emailKey);
+  throw new DomainError('CODE_INVALID');
+}
+
+/**
+ * Always `{ok:true}`; an unverified account gets a new code that replaces the old one, and an
+ * email without an account gets a new phantom code, so a resend resets both alike.
+ */
+export async function resendVerification(
+  deps: ServiceDeps,
+  email: string,
+  ip: string | undefined,
+): Promise<{ ok: true }> {
+  await limit(deps, 'resendVerification.ip', rateLimitSubject(ip));
+  await limit(deps, 'resendVerification.email', sha256(email));
   const user = await findUserByEmail(deps.db, email);
   if (user && !user.emailVerifiedAt) {
     await deps.db.transaction((tx) => issueCode(tx, deps, user));
     deps.mail.kick();
+  } else {
+    // A verified account's code is only a phantom's once swept; either way the answer is reset.
+    const values = phantomValues(deps);
+    await deps.db
+      .insert(phantomEmailCodes)
+      .values({ emailKey: phantomKey(deps, email), ...values })
+      .onConflictDoUpdate({ target: phantomEmailCodes.emailKey, set: values });
   }
   return { ok: true };
 }

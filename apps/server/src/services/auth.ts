@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import { rateLimitSubject } from '../client-ip.js';
 import type { Database } from '../db/client.js';
 import { refreshTokens, sessions, users } from '../db/schema.js';
 import { DomainError } from '../errors.js';
@@ -8,8 +9,9 @@ import { passwordChangedMessage } from '../mail/templates.js';
 import type { SignInInput } from '../schemas.js';
 import { signAccessToken, verifyAccessToken } from './access-tokens.js';
 import type { ServiceDeps } from './deps.js';
+import { isKnownDevice, rememberDevice } from './known-devices.js';
 import { hashPassword, isCommonPassword, spendPasswordCheck, verifyPassword } from './passwords.js';
-import { clear, hit, limitFor, release } from './rate-limit.js';
+import { clear, limit, release } from './rate-limit.js';
 import { randomToken, sha256 } from './secrets.js';
 import { type AuthSession, describeDevice, revokeAllSessions } from './sessions.js';
 import { findUserByEmail, findUserById, type PublicUser, toPublicUser } from './users.js';
@@ -59,27 +61,37 @@ export async function signIn(
   input: SignInInput,
   client: ClientInfo,
 ): Promise<{ user: PublicUser; session: { id: string; deviceId: string } } & TokenPair> {
-  const { db, env } = deps;
-  const ip = client.ip ?? 'unknown';
+  const { db } = deps;
+  const ip = rateLimitSubject(client.ip);
   const emailKey = sha256(input.email);
-  await hit(db, limitFor(env, 'signIn.ip'), 'signIn.ip', ip);
+  // The browser's cookie, else the id a non-browser client keeps (SDK token store, CLI).
+  const claimedDevice = client.deviceId ?? input.device?.id;
+  const known = await isKnownDevice(db, input.email, claimedDevice);
+  // A known device fails against its own budget instead of the account's: strangers failing from
+  // many addresses exhaust `signIn.email`, never the owner's device (SPEC §6.1).
+  const [accountLimit, accountSubject] = known
+    ? (['signIn.device', `${emailKey}:${claimedDevice}`] as const)
+    : (['signIn.email', emailKey] as const);
+  await limit(deps, 'signIn.ip', ip);
   // Failure-only limits still claim the attempt before the password is checked, so concurrent
   // guesses cannot all slip past a count that has not been written yet; a success gives it back.
-  await hit(db, limitFor(env, 'signIn.emailIp'), 'signIn.emailIp', `${emailKey}:${ip}`);
-  await hit(db, limitFor(env, 'signIn.email'), 'signIn.email', emailKey);
+  await limit(deps, 'signIn.emailIp', `${emailKey}:${ip}`);
+  await limit(deps, accountLimit, accountSubject);
 
   const user = await findUserByEmail(db, input.email);
   const valid = user
     ? await verifyPassword(input.password, user.passwordHash)
-    : await spendPasswordCheck(input.password, env.BCRYPT_COST);
+    : await spendPasswordCheck(input.password, deps.env.BCRYPT_COST);
   if (!user || !valid) throw new DomainError('INVALID_CREDENTIALS');
   await clear(db, 'signIn.emailIp', `${emailKey}:${ip}`);
-  await release(db, 'signIn.email', emailKey);
+  await release(db, accountLimit, accountSubject);
   if (!user.emailVerifiedAt) throw new DomainError('EMAIL_NOT_VERIFIED');
 
-  const deviceId = client.deviceId ?? randomUUID();
+  const deviceId = claimedDevice ?? randomUUID();
   const device = describeDevice(client.userAgent);
+  const { env } = deps;
   return db.transaction(async (tx) => {
+    await rememberDevice(tx, user.id, deviceId);
     const [session] = await tx
       .insert(sessions)
       .values({
@@ -221,6 +233,26 @@ function sessionCheck(db: Database) {
   return check;
 }
 
+/**
+ * Re-authentication with the current password, for a caller who already holds a session (a stolen
+ * access token must not become an oracle for the password): 5 wrong answers per 15 min per user
+ * (`reauth.user`, SPEC §6.1), claimed before the compare so concurrent guesses are counted too.
+ */
+export async function verifyCurrentPassword(
+  deps: Pick<ServiceDeps, 'db' | 'env'>,
+  user: { id: string; passwordHash: string },
+  password: string,
+): Promise<void> {
+  await limit(deps, 'reauth.user', user.id);
+  if (!(await verifyPassword(password, user.passwordHash))) {
+    throw new DomainError('INVALID_CREDENTIALS', {
+      code: 'BAD_REQUEST',
+      message: 'The current password is wrong',
+    });
+  }
+  await release(deps.db, 'reauth.user', user.id);
+}
+
 /** Changes the password after checking the current one; every other session is revoked. */
 export async function changePassword(
   deps: ServiceDeps,
@@ -229,12 +261,7 @@ export async function changePassword(
 ): Promise<{ ok: true; revoked: string[] }> {
   const user = await findUserById(deps.db, auth.userId);
   if (!user) throw new DomainError('UNAUTHENTICATED');
-  if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
-    throw new DomainError('INVALID_CREDENTIALS', {
-      code: 'BAD_REQUEST',
-      message: 'The current password is wrong',
-    });
-  }
+  await verifyCurrentPassword(deps, user, input.currentPassword);
   if (isCommonPassword(input.newPassword)) throw new DomainError('WEAK_PASSWORD');
   const passwordHash = await hashPassword(input.newPassword, deps.env.BCRYPT_COST);
   const revoked = await deps.db.transaction(async (tx) => {

@@ -1,4 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import { rateLimitSubject } from '../client-ip.js';
 import { passwordResetTokens, users } from '../db/schema.js';
 import { DomainError } from '../errors.js';
 import { enqueueMail } from '../mail/outbox.js';
@@ -6,19 +7,20 @@ import { passwordChangedMessage, resetPasswordMessage } from '../mail/templates.
 import type { ResetPasswordInput } from '../schemas.js';
 import type { ServiceDeps } from './deps.js';
 import { hashPassword, isCommonPassword } from './passwords.js';
-import { hit, limitFor } from './rate-limit.js';
+import { limit } from './rate-limit.js';
 import { randomToken, sha256 } from './secrets.js';
 import { revokeAllSessions } from './sessions.js';
 import { findUserByEmail } from './users.js';
 
 /** Always `{ok:true}`; an existing account gets a reset link, and any older link stops working. */
-export async function forgotPassword(deps: ServiceDeps, email: string): Promise<{ ok: true }> {
-  await hit(
-    deps.db,
-    limitFor(deps.env, 'forgotPassword.email'),
-    'forgotPassword.email',
-    sha256(email),
-  );
+export async function forgotPassword(
+  deps: ServiceDeps,
+  email: string,
+  ip: string | undefined,
+): Promise<{ ok: true }> {
+  // Per IP as well as per email: one address must not make us mail every account (SPEC §6.1).
+  await limit(deps, 'forgotPassword.ip', rateLimitSubject(ip));
+  await limit(deps, 'forgotPassword.email', sha256(email));
   const user = await findUserByEmail(deps.db, email);
   if (!user) return { ok: true };
   const token = randomToken(32);

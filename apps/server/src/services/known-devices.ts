@@ -1,0 +1,29 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { knownDevices, users } from '../db/schema.js';
+
+/** True when `deviceId` has signed in to the account with this email before. */
+export async function isKnownDevice(
+  db: Database,
+  email: string,
+  deviceId: string | undefined,
+): Promise<boolean> {
+  if (!deviceId) return false;
+  const [row] = await db
+    .select({ known: sql<number>`1` })
+    .from(knownDevices)
+    .innerJoin(users, eq(users.id, knownDevices.userId))
+    .where(and(eq(users.email, email), eq(knownDevices.deviceId, deviceId)));
+  return row !== undefined;
+}
+
+/** Marks a device as known to the account after a successful sign-in (first or again). */
+export async function rememberDevice(db: Database, userId: string, deviceId: string) {
+  await db
+    .insert(knownDevices)
+    .values({ userId, deviceId })
+    .onConflictDoUpdate({
+      target: [knownDevices.userId, knownDevices.deviceId],
+      set: { lastSeenAt: sql`now()` },
+    });
+}
