@@ -1,0 +1,50 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { createClientIp, rateLimitSubject } from './client-ip.js';
+import { parseEnv } from './env.js';
+
+/** A request as node:http hands it over: the socket's address and the proxy's header. */
+function request(remoteAddress: string, forwardedFor?: string): IncomingMessage {
+  return {
+    headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {},
+    socket: { remoteAddress },
+  } as unknown as IncomingMessage;
+}
+
+const ipWith = (trustProxy: string) =>
+  createClientIp(parseEnv({ TRUST_PROXY: trustProxy }).TRUST_PROXY);
+
+describe('client IP (SPEC §6.1 TRUST_PROXY)', () => {
+  it('false: the socket address, whatever X-Forwarded-For claims', () => {
+    expect(ipWith('false')(request('127.0.0.1', '203.0.113.9'))).toBe('127.0.0.1');
+    expect(ipWith('false')(request('::ffff:10.1.2.3'))).toBe('10.1.2.3');
+  });
+
+  it('true / a number: that many proxy hops from the right, never a client-written entry', () => {
+    expect(ipWith('true')(request('127.0.0.1', '198.51.100.1, 203.0.113.9'))).toBe('203.0.113.9');
+    expect(ipWith('2')(request('127.0.0.1', '198.51.100.1, 203.0.113.9, 10.0.0.2'))).toBe(
+      '203.0.113.9',
+    );
+    // Fewer entries than hops: the left-most one there is.
+    expect(ipWith('3')(request('127.0.0.1', '203.0.113.9'))).toBe('203.0.113.9');
+  });
+
+  it('a CIDR list: entries are believed only while they come from those proxies', () => {
+    const trustLocal = ipWith('127.0.0.0/8, 10.0.0.0/8');
+    expect(trustLocal(request('127.0.0.1', '203.0.113.9, 10.0.0.2'))).toBe('203.0.113.9');
+    const trustOther = ipWith('10.0.0.0/8');
+    expect(trustOther(request('127.0.0.1', '203.0.113.9'))).toBe('127.0.0.1');
+    expect(ipWith('::1')(request('::1', '2001:db8::5'))).toBe('2001:db8::5');
+  });
+});
+
+describe('rate-limit subjects', () => {
+  it('IPv4 as it is, IPv6 by its /64, garbage as "unknown"', () => {
+    expect(rateLimitSubject('203.0.113.9')).toBe('203.0.113.9');
+    expect(rateLimitSubject('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(rateLimitSubject('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(rateLimitSubject('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
+    expect(rateLimitSubject(undefined)).toBe('unknown');
+    expect(rateLimitSubject('not an ip')).toBe('unknown');
+  });
+});
