@@ -18,11 +18,16 @@ const GENEROUS = { max: 100_000, windowSeconds: 60 };
 export const E2E_RATE_LIMITS = JSON.stringify({
   'signIn.emailIp': GENEROUS,
   'signIn.email': GENEROUS,
+  'signIn.device': GENEROUS,
   'signIn.ip': GENEROUS,
   'signUp.ip': GENEROUS,
   'verifyEmail.ip': GENEROUS,
+  'verifyEmail.email': GENEROUS,
   'resendVerification.email': GENEROUS,
+  'resendVerification.ip': GENEROUS,
   'forgotPassword.email': GENEROUS,
+  'forgotPassword.ip': GENEROUS,
+  'reauth.user': GENEROUS,
   'health.ip': GENEROUS,
   'signaling.peer': { perSecond: 10_000, burst: 10_000 },
 });
