@@ -1,6 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signedInUser } from './support/accounts.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from './support/database.js';
 import type { Json } from './support/http.js';
 import { spawnServer } from './support/process.js';
@@ -60,7 +64,8 @@ describe.runIf(onPostgres)('on PostgreSQL', () => {
   afterAll(() => database?.drop());
 
   it('two processes starting at once on a fresh database both come up; migrations ran once', async () => {
-    const env = { PORT: '0', DATABASE_URL: database.url, DATA_DIR: '/tmp/cryptweb-unused' };
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'cryptweb-pg-'));
+    const env = { PORT: '0', DATABASE_URL: database.url, DATA_DIR: dataDir };
     const a = spawnServer(env);
     const b = spawnServer(env);
     try {
@@ -86,6 +91,7 @@ describe.runIf(onPostgres)('on PostgreSQL', () => {
       a.child.kill('SIGTERM');
       b.child.kill('SIGTERM');
       await Promise.all([a.exited, b.exited]);
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });
@@ -114,6 +120,7 @@ describe.runIf(onPostgres)('database outage', () => {
 
   it('turns unready within 10 s of losing the database and recovers within 10 s of its return', async () => {
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    const user = await signedInUser(server);
     await proxy.cut();
 
     await waitFor(async () => (await fetch(`${server.url}/readyz`)).status === 503, 10_000);
@@ -125,6 +132,23 @@ describe.runIf(onPostgres)('database outage', () => {
       reason: 'DATABASE_UNAVAILABLE',
       health: { database: { status: 'down', driver: 'postgres' } },
     });
+    // Procedures that need the database answer 503 SERVICE_UNAVAILABLE, never 500: a mutation
+    // and an authenticated query alike.
+    const signIn = await fetch(`${server.url}/trpc/auth.signIn`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ json: { email: user.email, password: user.password } }),
+    });
+    expect(signIn.status).toBe(503);
+    expect(((await signIn.json()) as Json).error.json.data).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      reason: 'DATABASE_UNAVAILABLE',
+    });
+    const sessions = await fetch(`${server.url}/trpc/sessions.list`, {
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    });
+    expect(sessions.status).toBe(503);
+    expect(((await sessions.json()) as Json).error.json.data.code).toBe('SERVICE_UNAVAILABLE');
     // The process is alive throughout.
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
 
@@ -132,5 +156,7 @@ describe.runIf(onPostgres)('database outage', () => {
     await waitFor(async () => (await fetch(`${server.url}/readyz`)).status === 200, 10_000);
     const report = await server.client().health.check.query();
     expect(report.database.status).toBe('healthy');
+    // ...and the same session works again.
+    expect((await user.client.sessions.list.query()).length).toBe(1);
   });
 });
