@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMailbox } from '../src/flows/mailbox.js';
 import { E2E_RATE_LIMITS, type SpawnedServer, spawnServer } from '../src/flows/server-process.js';
+import { tokenFilePath } from '../src/lib/context.js';
 import { runCli } from './support/cli.js';
 
 let server: SpawnedServer;
@@ -62,7 +63,7 @@ describe('cryptweb commands for people', () => {
     expect(whoami.stdout).toContain(`Pat <${email}> verified`);
     const me = JSON.parse((await cli(['--json', 'whoami'])).stdout) as {
       user: { email: string };
-      session: { id: string; device: { name?: string } };
+      session: { id: string; deviceId: string; device: { name?: string } };
     };
     expect(me.user.email).toBe(email);
     expect(me.session.device.name).toBe('test laptop');
@@ -88,6 +89,12 @@ describe('cryptweb commands for people', () => {
     const after = await cli(['whoami']);
     expect(after.code).toBe(1);
     expect(after.stderr).toContain('not signed in');
+
+    // SPEC §6.1 "Known devices": no token is left on disk, the device id stays for the next login.
+    const tokenFile = tokenFilePath({ url: server.url, json: false, configDir });
+    expect(JSON.parse(await readFile(tokenFile, 'utf8'))).toEqual({
+      deviceId: me.session.deviceId,
+    });
   });
 
   it('a wrong password shows INVALID_CREDENTIALS and exits 1', async () => {

@@ -157,7 +157,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       return;
     }
     if (url.pathname === APP_PREFIX || url.pathname.startsWith(`${APP_PREFIX}/`)) {
-      await serveApp(req, res, url.pathname);
+      await serveApp(req, res, url.pathname, { appUrl: env.APP_URL });
       return;
     }
     switch (url.pathname) {

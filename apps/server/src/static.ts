@@ -21,6 +21,51 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+/** What `serveApp` needs beyond the request. */
+export interface ServeAppOptions {
+  /** `APP_URL`: the app's WebSocket (`/trpc`) is at its origin. */
+  appUrl: string;
+  /** The build folder (tests serve a folder of their own). */
+  root?: string;
+}
+
+/**
+ * The Content-Security-Policy of the app (SPEC §6.1): only its own scripts (no inline script, no
+ * eval), connections to its own origin and the WebSocket at APP_URL's, images also from data: and
+ * blob: URLs, no plugins, no framing, no <base>, forms only to itself.
+ */
+export function contentSecurityPolicy(appUrl: string): string {
+  const url = new URL(appUrl);
+  const socket = `${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}`;
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `connect-src 'self' ${socket}`,
+    "img-src 'self' data: blob:",
+    "object-src 'none'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+  ].join('; ');
+}
+
+/** The security headers of every answer under /app/, made once per APP_URL (it never changes). */
+let securityHeaders: { appUrl: string; headers: Record<string, string> } | undefined;
+function headersFor(appUrl: string): Record<string, string> {
+  if (securityHeaders?.appUrl !== appUrl) {
+    securityHeaders = {
+      appUrl,
+      headers: {
+        'content-security-policy': contentSecurityPolicy(appUrl),
+        'referrer-policy': 'no-referrer',
+        'x-content-type-options': 'nosniff',
+      },
+    };
+  }
+  return securityHeaders.headers;
+}
+
 async function fileAt(file: string) {
   try {
     const info = await stat(file);
@@ -32,14 +77,16 @@ async function fileAt(file: string) {
 
 /**
  * Serves the built web app under /app/: files by path (never outside the build folder), and
- * index.html for any other path so client-side routes such as /app/reset-password work.
+ * index.html for any other path so client-side routes such as /app/reset-password work. Every
+ * answer, errors and redirects included, carries the security headers.
  */
 export async function serveApp(
   req: IncomingMessage,
   res: ServerResponse,
   pathname: string,
-  root = WEB_ROOT,
+  { appUrl, root = WEB_ROOT }: ServeAppOptions,
 ) {
+  for (const [name, value] of Object.entries(headersFor(appUrl))) res.setHeader(name, value);
   if (pathname === APP_PREFIX) {
     res.writeHead(308, { location: `${APP_PREFIX}/` });
     res.end();
@@ -72,7 +119,6 @@ export async function serveApp(
     'content-length': info.size,
     // Hashed asset names never change content; the page itself is always revalidated.
     'cache-control': isAsset ? 'public, max-age=31536000, immutable' : 'no-cache',
-    'x-content-type-options': 'nosniff',
   });
   if (req.method === 'HEAD') {
     res.end();

@@ -24,6 +24,30 @@ function rawGet(base: string, pathname: string) {
   );
 }
 
+/** SPEC §6.1 "Browser app": what every answer under /app/ must carry. */
+function expectSecurityHeaders(headers: Record<string, unknown>, socket: string, label: string) {
+  const policy = String(headers['content-security-policy'] ?? '');
+  const directives = new Map(
+    policy
+      .split(';')
+      .map((part) => part.trim().split(/\s+/))
+      .filter((words) => words[0])
+      .map(([name, ...values]) => [name, values]),
+  );
+  expect(directives.get('default-src'), label).toEqual(["'self'"]);
+  expect(directives.get('script-src'), label).toEqual(["'self'"]);
+  expect(directives.get('connect-src'), label).toEqual(["'self'", socket]);
+  expect(directives.get('img-src'), label).toEqual(["'self'", 'data:', 'blob:']);
+  expect(directives.get('object-src'), label).toEqual(["'none'"]);
+  expect(directives.get('frame-ancestors'), label).toEqual(["'none'"]);
+  expect(directives.get('base-uri'), label).toEqual(["'none'"]);
+  expect(directives.get('form-action'), label).toEqual(["'self'"]);
+  // Nothing loosens it: no inline script, no eval, no wildcard source.
+  expect(policy, label).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
+  expect(headers['referrer-policy'], label).toBe('no-referrer');
+  expect(headers['x-content-type-options'], label).toBe('nosniff');
+}
+
 describe('the web app under /app/', () => {
   let dir: string;
   let root: string;
@@ -39,7 +63,7 @@ describe('the web app under /app/', () => {
     await writeFile(path.join(dir, 'secret.txt'), 'outside the build');
     server = createServer((req, res) => {
       const { pathname } = new URL(req.url ?? '/', 'http://x');
-      void serveApp(req, res, pathname, root);
+      void serveApp(req, res, pathname, { appUrl: 'http://127.0.0.1:4000', root });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -68,6 +92,23 @@ describe('the web app under /app/', () => {
     expect((await rawGet(base, '/app')).status).toBe(308);
   });
 
+  it('sends the Content-Security-Policy and the other security headers with every answer', async () => {
+    const answers = {
+      page: await rawGet(base, '/app/'),
+      asset: await rawGet(base, '/app/assets/app-abc123.js'),
+      route: await rawGet(base, '/app/reset-password?token=abc'),
+      missing: await rawGet(base, '/app/assets/missing.js'),
+      malformed: await rawGet(base, '/app/%E0%A4%A'),
+      redirect: await rawGet(base, '/app'),
+    };
+    expect(Object.values(answers).map((answer) => answer.status)).toEqual([
+      200, 200, 200, 404, 400, 308,
+    ]);
+    for (const [label, answer] of Object.entries(answers)) {
+      expectSecurityHeaders(answer.headers, 'ws://127.0.0.1:4000', label);
+    }
+  });
+
   it('never serves a file outside the build folder', async () => {
     for (const attempt of [
       '/app/../secret.txt',
@@ -82,10 +123,10 @@ describe('the web app under /app/', () => {
   });
 });
 
-describe('reset links', () => {
+describe('the server', () => {
   let app: TestServer;
   beforeAll(async () => {
-    app = await startTestServer();
+    app = await startTestServer({ env: { APP_URL: 'https://cryptweb.example.test' } });
   });
   afterAll(() => app.stop());
 
@@ -93,5 +134,10 @@ describe('reset links', () => {
     const res = await rawGet(app.url, '/reset-password?token=abc-123');
     expect(res.status).toBe(302);
     expect(res.headers.location).toBe('/app/reset-password?token=abc-123');
+  });
+
+  it('lets the app connect to the WebSocket at APP_URL’s origin (wss:// for https://)', async () => {
+    const res = await rawGet(app.url, '/app/devices');
+    expectSecurityHeaders(res.headers, 'wss://cryptweb.example.test', '/app/devices');
   });
 });

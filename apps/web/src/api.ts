@@ -1,7 +1,6 @@
 import {
   type CryptwebClient,
   createCryptwebClient,
-  localStorageTokenStore,
   type RouterOutputs,
   TRPCClientError,
 } from '@cryptweb/client';
@@ -17,9 +16,24 @@ export type Stats = RouterOutputs['transfers']['stats'];
  */
 const API_URL: string = import.meta.env.VITE_CRYPTWEB_API_URL ?? window.location.origin;
 
-/** A fresh client on the shared token store; a new one per sign-in, so no socket outlives it. */
-export function newClient(): CryptwebClient {
-  return createCryptwebClient({ url: API_URL, tokenStore: localStorageTokenStore() });
+/** The app's client: in cookie mode, so the tokens stay in HttpOnly cookies page script cannot read. */
+export type Client = CryptwebClient<'cookie'>;
+
+/** A fresh client on the browser's session cookies; a new one per sign-in, so no socket outlives it. */
+export function newClient(): Client {
+  return createCryptwebClient({ url: API_URL, auth: 'cookie' });
+}
+
+/** Where earlier versions of the app kept the tokens, readable by any script on the page. */
+const LEGACY_TOKENS_KEY = 'cryptweb.tokens';
+
+/** Deletes tokens an earlier version left in localStorage: the session now lives in cookies. */
+export function forgetLegacyTokens(): void {
+  try {
+    window.localStorage.removeItem(LEGACY_TOKENS_KEY);
+  } catch {
+    // Storage disabled (privacy settings): then nothing was kept there either.
+  }
 }
 
 export type Contact = RouterOutputs['signaling']['presence']['contacts'][number];
@@ -33,7 +47,7 @@ export class SignedOutError extends Error {
 }
 
 /** Who is online among the people you exchanged files with (`signaling.presence`). */
-export async function fetchPresence(client: CryptwebClient): Promise<Contact[]> {
+export async function fetchPresence(client: Client): Promise<Contact[]> {
   try {
     return (await client.signaling.presence.query()).contacts;
   } catch (error) {

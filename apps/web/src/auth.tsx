@@ -1,7 +1,6 @@
-import type { CryptwebClient } from '@cryptweb/client';
 import { type ComponentChildren, createContext } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { type Me, newClient } from './api.js';
+import { type Client, type Me, newClient } from './api.js';
 import { describeError } from './errors.js';
 
 /** Why the device is signed out; `urgent` when it did not choose to be (read as an alert). */
@@ -17,23 +16,23 @@ export const SIGNED_OUT_ELSEWHERE: SessionNotice = {
 };
 
 export interface Auth {
-  client: CryptwebClient;
-  /** 'unreachable': a stored session could not be checked (server down); `resume` tries again. */
+  client: Client;
+  /** 'unreachable': the session could not be checked (server down); `resume` tries again. */
   status: 'loading' | 'signed-in' | 'signed-out' | 'unreachable';
   me: Me | null;
   /** Why the device is signed out, shown on the sign-in page. */
   notice: SessionNotice | null;
-  /** Loads the account after `auth.signIn` stored the tokens. */
+  /** Loads the account after `auth.signIn` set the session cookies, and tells the other tabs. */
   completeSignIn(): Promise<void>;
-  /** Signs this device out on the server, then locally. */
+  /** Signs this device out on the server (which clears the cookies), then locally. */
   signOut(): Promise<void>;
-  /** Forgets the tokens and starts a fresh client; `notice` says why. */
+  /** Forgets the account here and starts a fresh client; `notice` says why. */
   endSession(notice: SessionNotice | null): Promise<void>;
   /** Asks the server whether this session still lives; signs out with a notice when it does not. */
   verifySession(): Promise<boolean>;
-  /** Checks the stored session again, after 'unreachable'. */
+  /** Asks the server whether the browser's cookies hold a session (on load, after 'unreachable'). */
   resume(): Promise<void>;
-  /** A new client on the same tokens (after the signaling subscription ended for another reason). */
+  /** A new client on the same session (after the signaling subscription ended for another reason). */
   reconnect(): void;
 }
 
@@ -45,6 +44,17 @@ export function useAuth(): Auth {
   return auth;
 }
 
+/** Tells this browser's other tabs of the app about sign-ins and sign-outs (cookies are shared). */
+const CHANNEL = 'cryptweb.session';
+type SessionMessage = 'signed-in' | 'signed-out';
+
+function announce(message: SessionMessage) {
+  if (typeof BroadcastChannel !== 'function') return;
+  const channel = new BroadcastChannel(CHANNEL);
+  channel.postMessage(message);
+  channel.close();
+}
+
 export function AuthProvider({ children }: { children: ComponentChildren }) {
   const [client, setClient] = useState(newClient);
   const [status, setStatus] = useState<Auth['status']>('loading');
@@ -53,10 +63,11 @@ export function AuthProvider({ children }: { children: ComponentChildren }) {
   // Callbacks read the live client without re-creating themselves on every change.
   const clientRef = useRef(client);
   clientRef.current = client;
+  const statusRef = useRef(status);
+  statusRef.current = status;
 
   const endSession = useCallback(async (why: SessionNotice | null) => {
     const old = clientRef.current;
-    await old.tokenStore.set(null);
     await old.close().catch(() => {});
     const fresh = newClient();
     clientRef.current = fresh;
@@ -66,11 +77,16 @@ export function AuthProvider({ children }: { children: ComponentChildren }) {
     setStatus('signed-out');
   }, []);
 
-  const completeSignIn = useCallback(async () => {
+  const loadMe = useCallback(async () => {
     setMe(await clientRef.current.auth.me.query());
     setNotice(null);
     setStatus('signed-in');
   }, []);
+
+  const completeSignIn = useCallback(async () => {
+    await loadMe();
+    announce('signed-in');
+  }, [loadMe]);
 
   const verifySession = useCallback(async () => {
     try {
@@ -83,12 +99,24 @@ export function AuthProvider({ children }: { children: ComponentChildren }) {
   }, [endSession]);
 
   const signOut = useCallback(async () => {
+    let cleared = true;
     try {
       await clientRef.current.auth.signOut.mutate();
-    } catch {
-      // Already signed out on the server (or unreachable): forgetting the tokens is what matters.
+    } catch (error) {
+      // Already signed out on the server: nothing is left to clear. Unreachable: the HttpOnly
+      // cookies (which only the server can clear) still hold the session, so say so.
+      cleared = describeError(error).sessionGone;
     }
-    await endSession({ message: 'You are signed out of this device.', urgent: false });
+    announce('signed-out');
+    await endSession(
+      cleared
+        ? { message: 'You are signed out of this device.', urgent: false }
+        : {
+            message:
+              'The server could not be reached, so this browser may still be signed in. Sign out again once you are back online.',
+            urgent: true,
+          },
+    );
   }, [endSession]);
 
   const reconnect = useCallback(() => {
@@ -99,34 +127,38 @@ export function AuthProvider({ children }: { children: ComponentChildren }) {
     setClient(fresh);
   }, []);
 
-  // On load: a stored session is resumed if the server still accepts it.
+  // On load: the browser's cookies may hold a session; only the server can tell (they are HttpOnly).
   const resume = useCallback(async () => {
-    if (!(await clientRef.current.tokenStore.get())) {
-      setStatus('signed-out');
-      return;
-    }
     setStatus('loading');
     try {
-      await completeSignIn();
+      await loadMe();
     } catch (error) {
-      if (describeError(error).sessionGone) await endSession(SIGNED_OUT_ELSEWHERE);
-      else setStatus('unreachable');
+      setStatus(describeError(error).sessionGone ? 'signed-out' : 'unreachable');
     }
-  }, [completeSignIn, endSession]);
+  }, [loadMe]);
   useEffect(() => {
     void resume();
   }, [resume]);
 
-  // Another tab of this browser signed out (the shared token store was cleared).
+  // Another tab of this browser signed in or out: the cookies it changed are this tab's too.
   useEffect(() => {
-    const onStorage = (event: StorageEvent) => {
-      if (event.key === 'cryptweb.tokens' && event.newValue === null && status === 'signed-in') {
-        void endSession({ message: 'You signed out in another tab.', urgent: false });
+    if (typeof BroadcastChannel !== 'function') return;
+    const channel = new BroadcastChannel(CHANNEL);
+    channel.onmessage = (event: MessageEvent<SessionMessage>) => {
+      if (event.data === 'signed-out') {
+        if (statusRef.current === 'signed-in') {
+          void endSession({ message: 'You signed out in another tab.', urgent: false });
+        }
+      } else if (statusRef.current === 'signed-in') {
+        // The cookies now hold the other tab's new session: follow it, socket included.
+        reconnect();
+        void verifySession();
+      } else {
+        void resume();
       }
     };
-    window.addEventListener('storage', onStorage);
-    return () => window.removeEventListener('storage', onStorage);
-  }, [status, endSession]);
+    return () => channel.close();
+  }, [endSession, resume, reconnect, verifySession]);
 
   const value = useMemo<Auth>(
     () => ({

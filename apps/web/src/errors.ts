@@ -31,6 +31,11 @@ const MESSAGES: Record<Reason, string> = {
   PEER_NOT_FOUND: 'That device is not online any more.',
   RATE_LIMITED: 'Too many attempts.',
   DATABASE_UNAVAILABLE: 'The server is having trouble right now. Try again in a moment.',
+  BATCH_TOO_LARGE: 'Too many requests at once. Reload the page and try again.',
+  TOO_MANY_PEERS:
+    'CryptWeb is open in too many tabs or devices for this account. Close one and try again.',
+  CROSS_SITE_REQUEST: 'The server refused a request from this page. Reload it and try again.',
+  UNSUPPORTED_CONTENT_TYPE: 'The server refused a request from this page. Reload it and try again.',
 };
 
 /** An error, ready to show: one sentence, and what the form needs to react to it. */

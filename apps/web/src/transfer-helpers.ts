@@ -1,5 +1,4 @@
 import type {
-  FileMeta,
   FileSink,
   PeerConnectionFactory,
   PeerConnectionLike,
@@ -28,8 +27,15 @@ export function throttle(update: (progress: TransferProgress) => void, ms = 100)
   };
 }
 
-/** Keeps the received chunks in memory, then hands them over as one Blob. */
-export function memorySink(meta: FileMeta, done: (blob: Blob) => void): FileSink {
+/** What a received file is saved as, whatever type its sender claimed. */
+export const RECEIVED_FILE_TYPE = 'application/octet-stream';
+
+/**
+ * Keeps the received chunks in memory, then hands them over as one Blob of RECEIVED_FILE_TYPE:
+ * never the sender's type, so a file claiming to be HTML or SVG is only ever saved, never
+ * rendered (with script) in the app's origin.
+ */
+export function memorySink(done: (blob: Blob) => void): FileSink {
   const parts: Uint8Array<ArrayBuffer>[] = [];
   return {
     write(chunk) {
@@ -40,7 +46,7 @@ export function memorySink(meta: FileMeta, done: (blob: Blob) => void): FileSink
       );
     },
     close() {
-      done(new Blob(parts, { type: meta.type || 'application/octet-stream' }));
+      done(new Blob(parts, { type: RECEIVED_FILE_TYPE }));
     },
     abort() {
       parts.length = 0;

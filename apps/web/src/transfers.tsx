@@ -25,8 +25,7 @@ export interface ReceivedFile {
   id: number;
   name: string;
   size: number;
-  type: string;
-  /** A Blob URL to save the file from; revoked when the device signs out. */
+  /** A Blob URL (application/octet-stream) to download the file from; revoked on sign-out. */
   url: string;
   from: Peer;
   sha256: string;
@@ -107,7 +106,7 @@ export function TransfersProvider({ children }: { children: ComponentChildren })
           }),
         sink: (meta, from) => {
           setIncoming({ phase: 'receiving', from, meta, progress: null });
-          return memorySink(meta, (whole) => {
+          return memorySink((whole) => {
             blob = whole;
           });
         },
@@ -122,7 +121,6 @@ export function TransfersProvider({ children }: { children: ComponentChildren })
           id: nextId++,
           name: result.meta.name,
           size: result.bytes,
-          type: result.meta.type,
           url,
           from: result.from,
           sha256: result.sha256,

@@ -1,11 +1,22 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type App, createApp, parseEnv } from '@cryptweb/server';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildWebApp, launchChromium, pageLog, screenshot } from './support/browser.js';
+import {
+  blobTypeOf,
+  buildWebApp,
+  launchChromium,
+  pageLog,
+  REPO_ROOT,
+  readableByScript,
+  type SecurityWatch,
+  screenshot,
+  watchSecurity,
+} from './support/browser.js';
 import {
   account,
   alertWith,
@@ -32,6 +43,7 @@ let site: Site;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 const pageLogs: string[][] = [];
+const watches: SecurityWatch[] = [];
 
 async function newPage(label: string, viewport = WIDE): Promise<Page> {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
@@ -39,20 +51,89 @@ async function newPage(label: string, viewport = WIDE): Promise<Page> {
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
   pageLogs.push(pageLog(page, label));
+  watches.push(await watchSecurity(page, label));
   return page;
 }
 
+/** Another tab of the same browser (same cookies) as `page`. */
+async function newTab(page: Page, label: string): Promise<Page> {
+  const tab = await page.context().newPage();
+  tab.setDefaultTimeout(20_000);
+  pageLogs.push(pageLog(tab, label));
+  watches.push(await watchSecurity(tab, label));
+  return tab;
+}
+
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** A port free right now, so APP_URL (the WebSocket origin the CSP allows) can name it. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** SPEC §6.1: the headers every page of the app comes with. */
+function expectAppHeaders(headers: Record<string, string>) {
+  const policy = headers['content-security-policy'] ?? '';
+  for (const directive of [
+    "default-src 'self'",
+    "script-src 'self'",
+    `connect-src 'self' ${url.replace(/^http/, 'ws')}`,
+    "img-src 'self' data: blob:",
+    "object-src 'none'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+  ]) {
+    expect(policy).toContain(directive);
+  }
+  expect(policy).not.toContain('unsafe-');
+  expect(headers['referrer-policy']).toBe('no-referrer');
+  expect(headers['x-content-type-options']).toBe('nosniff');
+}
+
+/**
+ * SPEC §6.1: the session's tokens are in HttpOnly cookies, and nowhere page script can read them:
+ * not in `document.cookie`, not in localStorage or sessionStorage.
+ */
+async function expectNoReadableToken(page: Page) {
+  const cookies = await page.context().cookies();
+  const tokens = cookies.filter((c) => c.name === 'accessToken' || c.name === 'refreshToken');
+  expect(tokens.map((c) => `${c.name} httpOnly=${c.httpOnly}`).sort()).toEqual([
+    'accessToken httpOnly=true',
+    'refreshToken httpOnly=true',
+  ]);
+  const readable = await readableByScript(page);
+  for (const [place, text] of Object.entries(readable)) {
+    for (const token of tokens)
+      expect(text, `${token.name} in ${place}`).not.toContain(token.value);
+    expect(text, place).not.toMatch(/accessToken|refreshToken|eyJ/);
+  }
+}
+
+/** No page raised a CSP violation, and every page of the app came with the security headers. */
+function expectCleanPages() {
+  for (const watch of watches) {
+    expect(watch.violations).toEqual([]);
+    expect(watch.documents.length).toBeGreaterThan(0);
+    for (const document of watch.documents) expectAppHeaders(document.headers);
+  }
+}
 
 beforeAll(async () => {
   // Fail first, and clearly, when the browser is missing: nothing here is skipped.
   browser = await launchChromium();
   await buildWebApp();
   dataDir = await mkdtemp(path.join(tmpdir(), 'cryptweb-web-'));
+  const port = await freePort();
   const env = parseEnv({
     NODE_ENV: 'test',
-    PORT: '0',
+    PORT: String(port),
     HOST: '127.0.0.1',
+    APP_URL: `http://127.0.0.1:${port}`,
     DATA_DIR: dataDir,
     MAIL_TRANSPORT: 'file',
     // No STUN: host candidates on this machine's own addresses suffice; nothing leaves it.
@@ -78,6 +159,7 @@ afterEach((context) => {
   if (context.task.result?.state === 'fail') {
     for (const lines of pageLogs) for (const line of lines) console.error(line);
   }
+  watches.length = 0;
 });
 
 afterAll(async () => {
@@ -94,6 +176,40 @@ describe('the web app', () => {
     const page = await fetch(`${url}/app/devices`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="root">');
+    const headers: Record<string, string> = {};
+    page.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    expectAppHeaders(headers);
+  });
+
+  it('builds a page that runs under the CSP: no inline script, handler or style attribute', async () => {
+    const html = await readFile(path.join(REPO_ROOT, 'apps/web/dist/index.html'), 'utf8');
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const [, attributes = '', body = ''] of scripts) {
+      expect(attributes).toMatch(/\ssrc="\/app\/assets\/[^"]+\.js"/);
+      expect(body.trim()).toBe('');
+    }
+    expect(html).not.toMatch(/\son[a-z]+\s*=/i);
+    expect(html).not.toMatch(/\sstyle\s*=/i);
+    expect(html).not.toMatch(/<style\b/i);
+
+    // In the browser, the policy holds: a script injected inline does not run, and is reported.
+    const page = await newPage('CSP');
+    const response = await page.goto(`${url}/app/sign-in`);
+    expectAppHeaders(response?.headers() ?? {});
+    await heading(page, 'Sign in');
+    const ran = await page.evaluate(async () => {
+      const script = document.createElement('script');
+      script.textContent = 'window.injectedRan = true';
+      document.head.append(script);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return (window as unknown as { injectedRan?: boolean }).injectedRan === true;
+    });
+    expect(ran).toBe(false);
+    await expect.poll(() => watches.at(-1)?.violations.length).toBeGreaterThan(0);
+    expect(watches.at(-1)?.violations.join('\n')).toMatch(/script-src/);
   });
 
   it('two browsers sign up, verify, sign in, send a 5 MiB file peer-to-peer, see it in their histories; B signs out its other device', async () => {
@@ -114,6 +230,8 @@ describe('the web app', () => {
         await signIn(pageB, bob, 'Bob phone');
       })(),
     ]);
+    await expectNoReadableToken(pageA);
+    await expectNoReadableToken(pageB);
 
     // The drop zone takes a dropped file (a synthetic drop, as a person's drag would fire).
     const dropped = await pageA.evaluateHandle(() => {
@@ -125,9 +243,10 @@ describe('the web app', () => {
     await pageA.getByText('Selected: dropped.txt').waitFor();
 
     const bytes = randomBytes(5 * 1024 * 1024);
+    // The sender's browser calls it HTML: the receiver must still only ever save it.
     await pageA
       .getByLabel('Choose a file, or drag and drop one here')
-      .setInputFiles({ name: 'random.bin', mimeType: 'application/octet-stream', buffer: bytes });
+      .setInputFiles({ name: 'random.bin', mimeType: 'text/html', buffer: bytes });
     await pageA.getByText('Selected: random.bin (5.0 MiB)').waitFor();
 
     // Nobody online at that address (unknown emails answer the same: no probing).
@@ -151,7 +270,16 @@ describe('the web app', () => {
     await screenshot(pageA, '04-sent');
     await screenshot(pageB, '05-received-narrow');
 
+    // A download of plain bytes, never a page of the app's origin (SPEC §6.1).
+    const href = (await save.getAttribute('href')) ?? '';
+    expect(href).toMatch(/^blob:/);
+    expect(await blobTypeOf(pageB, href)).toBe('application/octet-stream');
+    expect(await save.getAttribute('download')).toBe('random.bin');
+    expect(await save.getAttribute('target')).toBeNull();
+    expect(await pageB.locator('iframe, object, embed').count()).toBe(0);
+    const pagesBefore = pageB.context().pages().length;
     const [download] = await Promise.all([pageB.waitForEvent('download'), save.click()]);
+    expect(pageB.context().pages().length).toBe(pagesBefore);
     expect(download.suggestedFilename()).toBe('random.bin');
     const savedPath = await download.path();
     const saved = await readFile(savedPath);
@@ -182,6 +310,13 @@ describe('the web app', () => {
     // Bob signs in on a second device; from the first, he signs that one out; it notices.
     const pageB2 = await newPage('B2');
     await pageB2.goto(`${url}/app/`);
+    // Tokens an earlier version of the app left in localStorage are deleted when it starts.
+    await pageB2.evaluate(() =>
+      localStorage.setItem('cryptweb.tokens', '{"accessToken":"old","refreshToken":"old"}'),
+    );
+    await pageB2.reload();
+    await heading(pageB2, 'Sign in');
+    expect(await pageB2.evaluate(() => localStorage.getItem('cryptweb.tokens'))).toBeNull();
     await signIn(pageB2, bob, 'Bob tablet');
     await openNav(pageB, 'Devices');
     const devices = pageB.getByRole('list', { name: 'Signed-in devices' }).getByRole('listitem');
@@ -194,6 +329,45 @@ describe('the web app', () => {
     await heading(pageB2, 'Sign in');
     await screenshot(pageB2, '08-signed-out-elsewhere');
     expect(await devices.count()).toBe(1);
+
+    // The session lives in the cookies: a reload stays signed in (auth.me says who), and
+    // signing out clears them, so a reload then stays signed out.
+    await pageA.reload();
+    await heading(pageA, 'History');
+    await pageA.getByRole('button', { name: 'Sign out' }).click();
+    await heading(pageA, 'Sign in');
+    await pageA.getByText('You are signed out of this device.').waitFor();
+    const left = await pageA.context().cookies();
+    expect(left.filter((c) => c.name === 'accessToken' || c.name === 'refreshToken')).toEqual([]);
+    await pageA.reload();
+    await heading(pageA, 'Sign in');
+
+    expectCleanPages();
+  });
+
+  it('tabs of one browser share the cookie session: signed in on opening, out and in together', async () => {
+    const dave = account('Dave');
+    const first = await newPage('D1');
+    await signUp(site, first, dave);
+    await verify(site, first, dave);
+    await signIn(first, dave, 'Dave laptop');
+
+    // A new tab holds no token of its own: the server recognises the browser by its cookies.
+    const second = await newTab(first, 'D2');
+    await second.goto(`${url}/app/`);
+    await heading(second, 'Send a file');
+    await second.getByText('This device is online').waitFor();
+    await expectNoReadableToken(second);
+
+    await first.getByRole('button', { name: 'Sign out' }).click();
+    await heading(first, 'Sign in');
+    await second.getByText('You signed out in another tab.').waitFor();
+    await heading(second, 'Sign in');
+
+    await signIn(first, dave, 'Dave laptop');
+    await heading(second, 'Send a file');
+    await second.getByText('This device is online').waitFor();
+    expectCleanPages();
   });
 
   it('resets a forgotten password from the mailed link, changes it, and signs out everywhere else', async () => {
@@ -236,6 +410,7 @@ describe('the web app', () => {
     // Sign in with the new password on both; change it from the second, with a wrong try first.
     await second.goto(`${url}/app/sign-in`);
     await signIn(second, carol, 'Carol phone', NEW_PASSWORD);
+    await expectNoReadableToken(second);
     await first.getByLabel('Email', { exact: true }).fill(carol.email);
     await signIn(first, carol, 'Carol desktop', NEW_PASSWORD);
     await openNav(second, 'Account');
@@ -259,5 +434,6 @@ describe('the web app', () => {
     await alertWith(first, /This device was signed out/);
     // The second browser is still signed in.
     await openNav(second, 'Send', 'Send a file');
+    expectCleanPages();
   });
 });

@@ -1,20 +1,45 @@
 import type { AppRouter } from '@cryptweb/server';
 import { TRPCClientError, type TRPCLink } from '@trpc/client';
 import { observable } from '@trpc/server/observable';
-import type { TokenStore } from './token-store.js';
+import { isDeviceId, randomDeviceId, type TokenStore } from './token-store.js';
 
 /** Calls that never trigger a refresh-and-retry: the refresh itself and the unauthenticated ones. */
 const NO_RETRY = new Set(['auth.signIn', 'auth.refresh', 'auth.signUp']);
 
+/** How a client proves who it is: `'token'` (its token store) or `'cookie'` (HttpOnly cookies). */
+export type AuthMode = 'token' | 'cookie';
+
+/** What `auth.signIn` and `auth.refresh` answer, as far as the client keeps it. */
+export interface TokenAnswer {
+  accessToken: string;
+  refreshToken: string;
+  accessTokenExpiresAt?: Date;
+}
+
 export interface TokenManager {
-  store: TokenStore;
+  mode: AuthMode;
   /** Bumped on every token change: tells a failed call whether a refresh already happened. */
   generation(): number;
-  save(tokens: { accessToken: string; refreshToken: string } | null): Promise<void>;
+  /**
+   * Keeps a new pair, or none (sign-out). Token mode keeps it in the store, with the device id
+   * the server answered; cookie mode keeps only the access token's expiry (the server set the
+   * cookies, which page script cannot read).
+   */
+  save(answer: TokenAnswer | null, deviceId?: string): Promise<void>;
   /** One refresh for any number of concurrent callers; resolves false when it failed. */
   refresh(): Promise<boolean>;
-  /** The access token, refreshed first when it expires within `marginSeconds`. */
+  /**
+   * Refreshes first when the access token expires within `marginSeconds`, then gives it (token
+   * mode) or undefined (cookie mode, where the request carries the cookie itself).
+   */
   freshAccessToken(marginSeconds?: number): Promise<string | undefined>;
+  /** The access token for an Authorization header; never in cookie mode. */
+  accessToken(): Promise<string | undefined>;
+  /**
+   * Token mode: this device's id, made and kept in the store on first use, for `auth.signIn`.
+   * Cookie mode: undefined (the `deviceId` cookie travels by itself).
+   */
+  deviceId(): Promise<string | undefined>;
 }
 
 /** Seconds until a JWT's `exp`, without verifying it (the server does that). */
@@ -33,27 +58,52 @@ export function secondsLeft(token: string): number {
   }
 }
 
+/**
+ * The tokens of a client: in `store` (token mode), or in the server's HttpOnly cookies when
+ * `store` is null (cookie mode). `callRefresh` rotates them: with the stored refresh token, or
+ * with none, when the server reads the `refreshToken` cookie.
+ */
 export function createTokenManager(
-  store: TokenStore,
-  callRefresh: (
-    refreshToken: string | undefined,
-  ) => Promise<{ accessToken: string; refreshToken: string }>,
+  store: TokenStore | null,
+  callRefresh: (refreshToken: string | undefined) => Promise<TokenAnswer>,
 ): TokenManager {
   let generation = 0;
   let inFlight: Promise<boolean> | undefined;
+  /** Cookie mode: when the access cookie expires, as far as the last answer said. */
+  let cookieExpiresAt: number | undefined;
+  /** The device id of a store that cannot keep one: it lasts as long as this client. */
+  let ownDeviceId: string | undefined;
+  const secondsToExpiry = async () => {
+    if (!store) {
+      return cookieExpiresAt === undefined
+        ? Number.POSITIVE_INFINITY
+        : (cookieExpiresAt - Date.now()) / 1000;
+    }
+    const tokens = await store.get();
+    return tokens ? secondsLeft(tokens.accessToken) : Number.POSITIVE_INFINITY;
+  };
   const manager: TokenManager = {
-    store,
+    mode: store ? 'token' : 'cookie',
     generation: () => generation,
-    async save(tokens) {
+    async save(answer, deviceId) {
       generation += 1;
-      await store.set(tokens);
+      if (!store) {
+        cookieExpiresAt = answer?.accessTokenExpiresAt?.getTime();
+        return;
+      }
+      if (isDeviceId(deviceId)) {
+        ownDeviceId = deviceId;
+        await store.setDeviceId?.(deviceId);
+      }
+      await store.set(
+        answer ? { accessToken: answer.accessToken, refreshToken: answer.refreshToken } : null,
+      );
     },
     refresh() {
       inFlight ??= (async () => {
         try {
-          const current = await store.get();
-          const pair = await callRefresh(current?.refreshToken);
-          await manager.save({ accessToken: pair.accessToken, refreshToken: pair.refreshToken });
+          const current = await store?.get();
+          await manager.save(await callRefresh(current?.refreshToken));
           return true;
         } catch {
           return false;
@@ -64,9 +114,19 @@ export function createTokenManager(
       return inFlight;
     },
     async freshAccessToken(marginSeconds = 30) {
-      const tokens = await store.get();
-      if (tokens && secondsLeft(tokens.accessToken) < marginSeconds) await manager.refresh();
-      return (await store.get())?.accessToken;
+      if ((await secondsToExpiry()) < marginSeconds) await manager.refresh();
+      return manager.accessToken();
+    },
+    async accessToken() {
+      return (await store?.get())?.accessToken;
+    },
+    async deviceId() {
+      if (!store) return undefined;
+      const kept = (await store.getDeviceId?.()) ?? ownDeviceId;
+      if (isDeviceId(kept)) return kept;
+      ownDeviceId = randomDeviceId();
+      await store.setDeviceId?.(ownDeviceId);
+      return ownDeviceId;
     },
   };
   return manager;
@@ -77,10 +137,10 @@ function isUnauthorized(error: TRPCClientError<AppRouter>): boolean {
 }
 
 /**
- * Keeps tokens in the store (signIn and refresh save them, signOut clears them) and answers an
- * UNAUTHORIZED with one shared refresh, then a single retry of the call. `onSessionChange` runs
- * once the tokens of a new session (signIn) or of none (signOut) are kept; a refresh keeps the
- * session.
+ * Keeps tokens (signIn and refresh save them, signOut clears them), names the device on every
+ * signIn (token mode), and answers an UNAUTHORIZED with one shared refresh, then a single retry
+ * of the call. `onSessionChange` runs once the tokens of a new session (signIn) or of none
+ * (signOut) are kept; a refresh keeps the session.
  */
 export function authLink(
   tokens: TokenManager,
@@ -91,26 +151,39 @@ export function authLink(
       observable((observer) => {
         let unsubscribe: (() => void) | undefined;
         let closed = false;
-        const attempt = (retried: boolean) => {
+        const attempt = (retried: boolean, input: unknown) => {
           const startedAt = tokens.generation();
           // Saving tokens is async (file, localStorage): the result is delivered once they are kept.
           let saving: Promise<void> = Promise.resolve();
           const deliverAfter = (save: Promise<void>, deliver: () => void) => {
             saving = save.then(deliver, (error: unknown) => observer.error(toClientError(error)));
           };
-          const subscription = next(op).subscribe({
+          const subscription = next({ ...op, input }).subscribe({
             next(result) {
               const data = result.result.type === 'data' ? result.result.data : undefined;
-              const pair = data as { accessToken?: unknown; refreshToken?: unknown } | undefined;
+              const answer = data as
+                | {
+                    accessToken?: unknown;
+                    refreshToken?: unknown;
+                    accessTokenExpiresAt?: unknown;
+                    session?: { deviceId?: unknown };
+                  }
+                | undefined;
               if (
                 (op.path === 'auth.signIn' || op.path === 'auth.refresh') &&
-                typeof pair?.accessToken === 'string' &&
-                typeof pair.refreshToken === 'string'
+                typeof answer?.accessToken === 'string' &&
+                typeof answer.refreshToken === 'string'
               ) {
-                const save = tokens.save({
-                  accessToken: pair.accessToken,
-                  refreshToken: pair.refreshToken,
-                });
+                const expiresAt = answer.accessTokenExpiresAt;
+                const deviceId = answer.session?.deviceId;
+                const save = tokens.save(
+                  {
+                    accessToken: answer.accessToken,
+                    refreshToken: answer.refreshToken,
+                    ...(expiresAt instanceof Date ? { accessTokenExpiresAt: expiresAt } : {}),
+                  },
+                  typeof deviceId === 'string' ? deviceId : undefined,
+                );
                 deliverAfter(save, () => {
                   if (op.path === 'auth.signIn') onSessionChange();
                   observer.next(result);
@@ -139,7 +212,7 @@ export function authLink(
                 tokens.generation() !== startedAt ? Promise.resolve(true) : tokens.refresh();
               void refreshed.then((ok) => {
                 if (closed) return;
-                if (ok) attempt(true);
+                if (ok) attempt(true, input);
                 else observer.error(error);
               });
             },
@@ -149,12 +222,31 @@ export function authLink(
           });
           unsubscribe = () => subscription.unsubscribe();
         };
-        attempt(false);
+        if (op.path === 'auth.signIn') {
+          // Every sign-in names this device (token mode), so the account knows it next time.
+          tokens.deviceId().then(
+            (deviceId) => {
+              if (!closed) attempt(false, withDeviceId(op.input, deviceId));
+            },
+            (error: unknown) => observer.error(toClientError(error)),
+          );
+        } else {
+          attempt(false, op.input);
+        }
         return () => {
           closed = true;
           unsubscribe?.();
         };
       });
+}
+
+/** The signIn input with `device.id` added, unless the caller gave one; its name is kept. */
+function withDeviceId(input: unknown, deviceId: string | undefined): unknown {
+  if (!deviceId || typeof input !== 'object' || input === null) return input;
+  const { device } = input as { device?: unknown };
+  if (device !== undefined && (typeof device !== 'object' || device === null)) return input;
+  const given = device as { id?: unknown } | undefined;
+  return { ...input, device: { ...given, id: given?.id ?? deviceId } };
 }
 
 function toClientError(error: unknown): TRPCClientError<AppRouter> {

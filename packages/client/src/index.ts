@@ -3,10 +3,13 @@ export { TRPCClientError } from '@trpc/client';
 export type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 export { secondsLeft } from './auth-link.js';
 export {
+  type AuthMode,
+  type CookieModeOptions,
   type CryptwebClient,
   type CryptwebClientOptions,
   createCryptwebClient,
   reconnectDelay,
+  type TokenModeOptions,
 } from './client.js';
 export type {
   IceCandidate,
@@ -15,7 +18,13 @@ export type {
   SignalingEvent,
   SignalingTarget,
 } from './signaling.js';
-export * from './token-store.js';
+export {
+  fileTokenStore,
+  localStorageTokenStore,
+  memoryTokenStore,
+  type StoredTokens,
+  type TokenStore,
+} from './token-store.js';
 export {
   CHUNK_BYTES,
   type DataChannelLike,

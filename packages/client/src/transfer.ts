@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { CryptwebClient } from './client.js';
+import type { AuthMode, CryptwebClient } from './client.js';
 import {
   channelOpen,
   type DataChannelLike,
@@ -135,7 +135,7 @@ function offlineWatch(connection: SignalingConnection, peer: () => string | unde
 }
 
 export interface SendFileOptions {
-  client: CryptwebClient;
+  client: CryptwebClient<AuthMode>;
   /** The receiver's email: every open device of theirs gets the offer; the first to answer wins. */
   to: string;
   file: FileSource;
@@ -259,7 +259,7 @@ function controlMessages(channel: DataChannelLike, onChunk?: (chunk: Uint8Array)
 }
 
 export interface ReceiveFileOptions {
-  client: CryptwebClient;
+  client: CryptwebClient<AuthMode>;
   createPeerConnection: PeerConnectionFactory;
   /** Where the bytes go, once the file's name, size and type are known. */
   sink: (meta: FileMeta, from: Peer) => FileSink | Promise<FileSink>;

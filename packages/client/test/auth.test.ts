@@ -88,6 +88,23 @@ describe('accounts through the SDK', () => {
     expect((await client.auth.me.query()).user.email).toBeTruthy();
   });
 
+  // SPEC §6.1 "Batches": the server refuses an HTTP batch over MAX_BATCH_SIZE (20) whole.
+  it('splits more calls than one batch may carry into batches the server accepts', async () => {
+    const { client, sessionId } = await signedInClient(server, { name: 'Batcher' });
+    const requestsBefore = server.requestPaths().length;
+
+    const sessionIds = await Promise.all(
+      Array.from({ length: 45 }, () => client.auth.me.query().then((me) => me.session.id)),
+    );
+
+    expect(sessionIds).toEqual(Array.from({ length: 45 }, () => sessionId));
+    const batches = server
+      .requestPaths()
+      .slice(requestsBefore)
+      .filter((path) => path.startsWith('/trpc/auth.me'));
+    expect(batches.length).toBe(3);
+  });
+
   it('surfaces the original UNAUTHORIZED when the refresh fails, and clears nothing', async () => {
     const phone = await signedInClient(server, { name: 'Revoked' });
     const laptop = await signedInClient(server, { account: phone.account });

@@ -157,21 +157,35 @@ export async function flow(): Promise<string> {
   await client.close();
   return [expires, notAString, current, cursor, transfer.transferType, ready.peerId].join(' ');
 }
+
+// A browser app on the HttpOnly cookies: no token store to reach for.
+const browser = createCryptwebClient({ url: 'http://127.0.0.1:4000', auth: 'cookie' });
+
+export async function browserFlow(): Promise<string> {
+  const mode: 'cookie' = browser.authMode;
+  const store: null = browser.tokenStore;
+  const me = await browser.auth.me.query();
+  const deviceId: string | null = (await client.tokenStore.getDeviceId?.()) ?? null;
+  return [mode, store, me.user.email, deviceId].join(' ');
+}
 `;
 
 const BAD_LINES = {
   wrongType: "await client.auth.signIn.mutate({ email: 1, password: 'long enough password' });",
   missingField:
     "await client.auth.signUp.mutate({ email: 'ada@example.test', password: 'long enough password' });",
+  cookieStore:
+    "createCryptwebClient({ url: 'http://x', auth: 'cookie', tokenStore: memoryTokenStore() });",
 };
 
-const BAD_CONSUMER = `import { createCryptwebClient } from '@cryptweb/client';
+const BAD_CONSUMER = `import { createCryptwebClient, memoryTokenStore } from '@cryptweb/client';
 
 const client = createCryptwebClient({ url: 'http://127.0.0.1:4000' });
 
 export async function wrong(): Promise<void> {
   ${BAD_LINES.wrongType}
   ${BAD_LINES.missingField}
+  ${BAD_LINES.cookieStore}
 }
 `;
 
@@ -262,6 +276,7 @@ describe('a consumer outside the workspace', () => {
       new Set([
         lineOf(BAD_CONSUMER, BAD_LINES.wrongType),
         lineOf(BAD_CONSUMER, BAD_LINES.missingField),
+        lineOf(BAD_CONSUMER, BAD_LINES.cookieStore),
       ]),
     );
     expect(result.output).toMatch(/Type 'number' is not assignable to type 'string'/);

@@ -63,7 +63,13 @@ export function Incoming() {
                     <strong>{file.name}</strong> ({formatBytes(file.size)}) from {file.from.name}
                     <span class="muted"> · checksum verified</span>
                   </p>
-                  <a class="button primary" href={file.url} download={file.name}>
+                  {/* A download, never a navigation: the file must not open in the app's origin. */}
+                  <a
+                    class="button primary"
+                    href={file.url}
+                    download={file.name}
+                    type="application/octet-stream"
+                  >
                     Save {file.name}
                   </a>
                 </li>

@@ -79,3 +79,88 @@ export function pageLog(page: Page, label: string): string[] {
   page.on('pageerror', (error) => lines.push(`[${label}] pageerror: ${error.message}`));
   return lines;
 }
+
+/** What a page's security looked like to the test: CSP violations and the app's documents. */
+export interface SecurityWatch {
+  /** Every Content-Security-Policy violation the page reported, across navigations. */
+  violations: string[];
+  /** The headers of every document the page loaded from under /app/. */
+  documents: { url: string; headers: Record<string, string> }[];
+}
+
+/**
+ * Watches a page for what SPEC §6.1 asks of the browser app: the page reports each CSP violation
+ * (the `securitypolicyviolation` event, and Chromium's console message), and each document's
+ * headers are kept. It also notes the type of every Blob the app turns into a URL
+ * (`window.cryptwebBlobTypes`), so a test can tell what a download link hands over.
+ */
+export async function watchSecurity(page: Page, label: string): Promise<SecurityWatch> {
+  const watch: SecurityWatch = { violations: [], documents: [] };
+  await page.exposeFunction('cryptwebReportViolation', (line: string) => {
+    watch.violations.push(`[${label}] ${line}`);
+  });
+  page.on('console', (message) => {
+    if (message.text().includes('Content Security Policy')) {
+      watch.violations.push(`[${label}] console: ${message.text()}`);
+    }
+  });
+  page.on('response', (response) => {
+    const request = response.request();
+    if (!request.isNavigationRequest() || request.frame() !== page.mainFrame()) return;
+    if (!new URL(response.url()).pathname.startsWith('/app/') || response.status() !== 200) return;
+    watch.documents.push({ url: response.url(), headers: response.headers() });
+  });
+  await page.addInitScript(() => {
+    const global = window as unknown as {
+      cryptwebReportViolation(line: string): Promise<void>;
+      cryptwebBlobTypes: Record<string, string>;
+    };
+    window.addEventListener(
+      'securitypolicyviolation',
+      (event) => {
+        void global.cryptwebReportViolation(
+          `${event.effectiveDirective} blocked ${event.blockedURI}`,
+        );
+      },
+      true,
+    );
+    global.cryptwebBlobTypes = {};
+    const createObjectURL = URL.createObjectURL.bind(URL);
+    URL.createObjectURL = (object: Blob | MediaSource) => {
+      const url = createObjectURL(object);
+      if (object instanceof Blob) global.cryptwebBlobTypes[url] = object.type;
+      return url;
+    };
+  });
+  return watch;
+}
+
+/** The type of the Blob behind a Blob URL the app made (see `watchSecurity`). */
+export function blobTypeOf(page: Page, url: string): Promise<string | undefined> {
+  return page.evaluate(
+    (blobUrl) =>
+      (window as unknown as { cryptwebBlobTypes: Record<string, string> }).cryptwebBlobTypes[
+        blobUrl
+      ],
+    url,
+  );
+}
+
+/**
+ * Everything page script can read of the session: `document.cookie` and both Web Storages, as
+ * one text per place.
+ */
+export function readableByScript(page: Page) {
+  return page.evaluate(() => {
+    const dump = (storage: Storage) =>
+      Array.from({ length: storage.length }, (_, i) => {
+        const key = storage.key(i) ?? '';
+        return `${key}=${storage.getItem(key) ?? ''}`;
+      }).join('\n');
+    return {
+      cookie: document.cookie,
+      localStorage: dump(window.localStorage),
+      sessionStorage: dump(window.sessionStorage),
+    };
+  });
+}
