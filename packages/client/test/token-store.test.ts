@@ -285,12 +285,15 @@ describe('persistent stores with a real server', () => {
     const client = createCryptwebClient({ url: server.url, tokenStore: store, fetch: wire.fetch });
     const signIn = await client.auth.signIn.mutate({ email: account.email, password: PASSWORD });
     await client.auth.signOut.mutate();
-    await client.auth.signIn.mutate({ email: account.email, password: PASSWORD });
+    const again = await client.auth.signIn.mutate({ email: account.email, password: PASSWORD });
     expect(wire.sent.map((device) => device.id)).toEqual([
       expect.stringMatching(UUID),
       signIn.session.deviceId,
     ]);
     expect(await store.getDeviceId?.()).toBeTruthy();
+    // The server takes the id (SPEC §6.1 known devices): both sessions are one device.
+    expect(signIn.session.deviceId).toBe(wire.sent[0]?.id);
+    expect(again.session.deviceId).toBe(signIn.session.deviceId);
   });
 
   it('a localStorage session is kept under its key in the browser storage', async () => {
