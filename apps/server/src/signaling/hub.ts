@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { AuthSession } from '../services/sessions.js';
 import type { Peer, RelayedEvent } from './events.js';
 import { type EndReason, LocalPeer } from './local-peer.js';
+import { admitPeer } from './peer-admission.js';
 import { TokenBucket } from './token-bucket.js';
 
 export type Target = { email: string } | { peerId: string };
@@ -58,7 +59,10 @@ export class SignalingHub {
     return this.revoked.has(sessionId);
   }
 
-  /** Registers a new peer for the caller's session; the caller drains `peer.events()`. */
+  /**
+   * Registers a new peer for the caller's session, within the session's and the user's limits
+   * (TOO_MANY_PEERS beyond); the caller drains `peer.events()`.
+   */
   async open(auth: AuthSession): Promise<LocalPeer> {
     const [user] = await this.deps.db
       .select({ email: users.email, name: users.name })
@@ -72,14 +76,19 @@ export class SignalingHub {
       auth.sessionId,
       new TokenBucket(this.budget.perSecond, this.budget.burst),
     );
+    // Known here before its row is visible elsewhere, so no delivery to it is dropped.
     this.local.set(peer.id, peer);
     try {
-      await this.deps.db.insert(peers).values({
-        id: peer.id,
-        userId: auth.userId,
-        sessionId: auth.sessionId,
-        instanceId: this.deps.instanceId,
-      });
+      await admitPeer(
+        this.deps.db,
+        {
+          id: peer.id,
+          userId: auth.userId,
+          sessionId: auth.sessionId,
+          instanceId: this.deps.instanceId,
+        },
+        this.deps.env.MAX_PEERS_PER_SESSION,
+      );
     } catch (error) {
       this.local.delete(peer.id);
       throw error;
