@@ -10,6 +10,7 @@ import type { AuthSession } from '../services/sessions.js';
 import type { Peer, RelayedEvent } from './events.js';
 import { type EndReason, LocalPeer } from './local-peer.js';
 import { admitPeer } from './peer-admission.js';
+import { SessionWatch } from './session-watch.js';
 import { TokenBucket } from './token-bucket.js';
 
 export type Target = { email: string } | { peerId: string };
@@ -22,8 +23,8 @@ const DEFAULT_BUDGET = { perSecond: 50, burst: 100 };
  */
 export class SignalingHub {
   readonly local = new Map<string, LocalPeer>();
-  /** Sessions revoked lately (from any instance): sockets that authenticated earlier re-check. */
-  private readonly revoked = new Map<string, number>();
+  /** Sessions that ended lately, and those sockets have proven (see session-watch.ts). */
+  readonly sessions = new SessionWatch();
   private readonly budget: { perSecond: number; burst: number };
 
   constructor(
@@ -39,24 +40,30 @@ export class SignalingHub {
       for (const peerId of message.peerIds) this.local.get(peerId)?.push(message.event);
       return;
     }
-    this.markRevoked(message.sessionIds);
-    const revoked = new Set(message.sessionIds);
+    this.sessionsEnded(message.sessionIds);
+  }
+
+  /**
+   * These sessions were revoked or expired: sockets that proved them stop relying on the proof,
+   * and their subscriptions here end.
+   */
+  sessionsEnded(sessionIds: string[]): void {
+    if (sessionIds.length === 0) return;
+    this.sessions.markEnded(sessionIds);
+    const ended = new Set(sessionIds);
     for (const peer of this.local.values()) {
-      if (revoked.has(peer.sessionId)) peer.end('revoked');
+      if (ended.has(peer.sessionId)) peer.end('revoked');
     }
   }
 
-  markRevoked(sessionIds: Iterable<string>) {
-    const now = Date.now();
-    if (this.revoked.size > 10_000) {
-      // Past the longest access-token lifetime a revoked session's tokens are dead anyway.
-      for (const [id, at] of this.revoked) if (now - at > 86_400_000) this.revoked.delete(id);
-    }
-    for (const id of sessionIds) this.revoked.set(id, now);
-  }
-
-  isRevoked(sessionId: string): boolean {
-    return this.revoked.has(sessionId);
+  /** The sessions this instance's sockets rely on: open subscriptions' and proven ones. */
+  sessionsInUse(): { all: string[]; used: string[] } {
+    const held = this.sessions.takeHeld();
+    const subscribed = new Set<string>();
+    for (const peer of this.local.values()) if (!peer.endReason) subscribed.add(peer.sessionId);
+    // A device with an open subscription is using its session; a proven one, when it was called.
+    const used = new Set([...subscribed, ...held.used]);
+    return { all: [...new Set([...subscribed, ...held.all])], used: [...used] };
   }
 
   /**
@@ -93,6 +100,8 @@ export class SignalingHub {
       this.local.delete(peer.id);
       throw error;
     }
+    // Revoked while it was being admitted: it ends before it starts (the row goes with it).
+    if (this.sessions.hasEnded(auth.sessionId)) peer.end('revoked');
     return peer;
   }
 
