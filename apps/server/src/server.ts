@@ -239,6 +239,9 @@ export async function createApp(options: AppOptions): Promise<App> {
       return;
     }
     if (!originAllowed(req)) {
+      // Also what a browser app served from an origin missing in APP_URL/CORS_ORIGINS meets.
+      const origin = String(req.headers.origin).slice(0, 200);
+      logger.warn({ origin }, 'WebSocket upgrade refused: origin not allowed');
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }

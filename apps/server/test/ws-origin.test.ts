@@ -93,6 +93,10 @@ describe('WebSocket upgrades by Origin', () => {
       expect(await peersOf(victim.userId)).toEqual([]);
       // The victim's own session is untouched.
       expect((await victim.client.auth.me.query()).session.id).toBe(victim.sessionId);
+      // The refusal is logged for operators, with the origin and nothing of the cookies.
+      expect(server.logs()).toContain('WebSocket upgrade refused: origin not allowed');
+      expect(server.logs()).not.toContain(victim.accessToken);
+      expect(server.logs()).not.toContain(victim.refreshToken);
     },
   );
 
