@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, inArray, ne, or, sql } from 'drizzle-orm';
+import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import type { Bus, BusMessage } from '../bus/types.js';
 import type { Database } from '../db/client.js';
 import { instances, peerPairs, peers, users } from '../db/schema.js';
@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { AuthSession } from '../services/sessions.js';
 import type { Peer, RelayedEvent } from './events.js';
 import { type EndReason, LocalPeer } from './local-peer.js';
+import { announceOffline } from './offline.js';
 import { admitPeer } from './peer-admission.js';
 import { SessionWatch } from './session-watch.js';
 import { TokenBucket } from './token-bucket.js';
@@ -292,26 +293,4 @@ function prepareOpenPeer(db: Database) {
     .innerJoin(instances, eq(instances.id, peers.instanceId))
     .where(eq(peers.id, sql.placeholder('peerId')))
     .prepare('open_peer');
-}
-
-/** Sends `"<name> went offline"` to every peer paired with one of `gone`, then forgets the pairs. */
-export async function announceOffline(db: Database, bus: Bus, gone: Peer[]): Promise<void> {
-  if (gone.length === 0) return;
-  const ids = gone.map((peer) => peer.peerId);
-  const pairs = await db
-    .delete(peerPairs)
-    .where(or(inArray(peerPairs.peerId, ids), inArray(peerPairs.otherPeerId, ids)))
-    .returning({ peerId: peerPairs.peerId, otherPeerId: peerPairs.otherPeerId });
-  const goneIds = new Set(ids);
-  for (const peer of gone) {
-    const listeners = pairs
-      .filter((pair) => pair.peerId === peer.peerId && !goneIds.has(pair.otherPeerId))
-      .map((pair) => pair.otherPeerId);
-    if (listeners.length === 0) continue;
-    await bus.publish({
-      type: 'deliver',
-      peerIds: listeners,
-      event: { type: 'peer-status', peer, online: false, message: `${peer.name} went offline` },
-    });
-  }
 }

@@ -6,7 +6,8 @@ import type { Env } from '../env.js';
 import { isDatabaseUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { liveSession } from '../services/sessions.js';
-import { announceOffline, type SignalingHub } from './hub.js';
+import type { SignalingHub } from './hub.js';
+import { announceOffline } from './offline.js';
 
 const HEARTBEAT_MS = 2000;
 /** An instance silent this long is dead: its peers are reported offline (well within 15 s). */
