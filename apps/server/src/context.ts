@@ -54,7 +54,10 @@ export type Context = Deps & {
 /** A WebSocket's context, as the signaling fast path sees it (see signaling/fast-relay.ts). */
 export interface SocketContext {
   ctx: Context;
-  /** The session this socket already proved, while its token is unexpired and unrevoked. */
+  /**
+   * The session this socket already proved, while its token is unexpired and the session is not
+   * known to have ended (bus events, and database re-checks every SESSION_RECHECK_INTERVAL_MS).
+   */
   provenSession(): AuthSession | undefined;
 }
 
@@ -99,16 +102,20 @@ export function createContextFactory(deps: Deps, sockets?: WeakMap<WebSocket, So
       connectionParams: opts.info.connectionParams,
     };
     // Over HTTP one batch shares a context, so one check serves it. A socket checks its token and
-    // session once, then keeps them while the token is unexpired and no instance has revoked the
-    // session (revocations reach every instance's hub over the bus).
+    // session once, then keeps them while the token is unexpired and the session is not known to
+    // have ended: revocations reach every instance's hub over the bus, and the hub re-checks the
+    // sessions sockets hold against the database periodically and after a bus reconnect, in case
+    // a notification was lost (signaling/instances.ts).
     let cached: Promise<AuthSession> | undefined;
     let socketAuth: { token: string; session: AuthSession } | undefined;
+    let releaseHold: (() => void) | undefined;
+    const socket = isWs ? (opts.res as WebSocket) : undefined;
     const provenSession = () => {
       const known = socketAuth;
       if (
         known &&
         known.session.tokenExpiresAt > Date.now() / 1000 &&
-        !deps.hub.isRevoked(known.session.sessionId)
+        !deps.hub.sessions.hasEnded(known.session.sessionId)
       ) {
         return known.session;
       }
@@ -118,18 +125,26 @@ export function createContextFactory(deps: Deps, sockets?: WeakMap<WebSocket, So
       ...deps,
       request,
       connectionPeers: new Set(),
-      socket: isWs ? (opts.res as WebSocket) : undefined,
+      socket,
       authenticate() {
         if (isWs) {
           // A socket's token (header, connectionParams or cookie) is fixed for its lifetime.
           const token = accessToken(deps.env, request);
           const known = provenSession();
-          if (known && socketAuth?.token === token) return Promise.resolve(known);
+          if (known && socketAuth?.token === token) {
+            deps.hub.sessions.noteUse(known.sessionId);
+            return Promise.resolve(known);
+          }
           return authenticate(deps, token).then((session) => {
             // A socket keeps the proof for its lifetime, not the rows read for it: they would go
             // stale, and held by every open subscription they would cost memory per connection.
             const proof = { ...session, rows: undefined };
-            if (token) socketAuth = { token, session: proof };
+            // Held until the socket closes; one that closed meanwhile would never let go.
+            if (token && socket && socket.readyState === socket.OPEN) {
+              socketAuth = { token, session: proof };
+              releaseHold?.();
+              releaseHold = deps.hub.sessions.hold(proof.sessionId);
+            }
             return proof;
           });
         }
@@ -137,7 +152,13 @@ export function createContextFactory(deps: Deps, sockets?: WeakMap<WebSocket, So
         return cached;
       },
     };
-    if (ctx.socket) sockets?.set(ctx.socket, { ctx, provenSession });
+    if (socket) {
+      sockets?.set(socket, { ctx, provenSession });
+      socket.once('close', () => {
+        releaseHold?.();
+        releaseHold = undefined;
+      });
+    }
     return ctx;
   };
 }

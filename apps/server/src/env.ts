@@ -128,6 +128,8 @@ const schema = z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
     WS_PING_INTERVAL_MS: int(100, 600_000).default(30_000),
+    // SPEC §6.1: sockets' sessions are re-checked at least every 30 s; tests shorten it.
+    SESSION_RECHECK_INTERVAL_MS: int(100, 30_000).default(30_000),
     MAX_BATCH_SIZE: int(1, 1000).default(20),
     MAX_PEERS_PER_SESSION: int(1, 100).default(5),
     EXPOSE_ERROR_STACKS: bool.default(false),

@@ -26,7 +26,7 @@ import { createFastRelay } from './signaling/fast-relay.js';
 import { SignalingHub } from './signaling/hub.js';
 import { startInstance } from './signaling/instances.js';
 import { APP_PREFIX, serveApp } from './static.js';
-import { guardSlowConsumer } from './ws-guard.js';
+import { createUpgradeOriginCheck, guardSlowConsumer } from './ws-guard.js';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -231,10 +231,18 @@ export async function createApp(options: AppOptions): Promise<App> {
     keepAlive: { enabled: true, pingMs: env.WS_PING_INTERVAL_MS, pongWaitMs: 5000 },
     experimental_encoder: fastRelay.encoder,
   });
+  const originAllowed = createUpgradeOriginCheck(env);
   server.on('upgrade', (req, socket, head) => {
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');
     if (pathname !== '/trpc' && pathname !== '/trpc/') {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    if (!originAllowed(req)) {
+      // Also what a browser app served from an origin missing in APP_URL/CORS_ORIGINS meets.
+      const origin = String(req.headers.origin).slice(0, 200);
+      logger.warn({ origin }, 'WebSocket upgrade refused: origin not allowed');
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
     assignRequestId(req);

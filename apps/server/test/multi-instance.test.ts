@@ -14,6 +14,7 @@ import {
   startCluster,
   verifiedAccountAt,
 } from './support/multi-cluster.js';
+import { startInBatches } from './support/sig-wait.js';
 import type { Device } from './support/signaling.js';
 
 /** A session description of at least `bytes` characters: far past NOTIFY's 8000-byte payload limit. */
@@ -171,15 +172,20 @@ describe.runIf(onPostgres)('two server processes on one PostgreSQL database', ()
       usernameFragment: `burst${i}`,
     });
     // Sent without waiting: many share a notification, the large offer travels by table.
-    const sent = await Promise.all([
-      a.client.signaling.sendOffer.mutate({
-        to,
-        offer: { type: 'offer', sdp: bigSdp('offer', 20_000) },
-      }),
-      ...Array.from({ length: 60 }, (_, i) =>
-        a.client.signaling.sendIceCandidate.mutate({ to, candidate: candidate(i) }),
-      ),
-    ]);
+    const sent = await Promise.all(
+      await startInBatches([
+        () =>
+          a.client.signaling.sendOffer.mutate({
+            to,
+            offer: { type: 'offer', sdp: bigSdp('offer', 20_000) },
+          }),
+        ...Array.from(
+          { length: 60 },
+          (_, i) => () =>
+            a.client.signaling.sendIceCandidate.mutate({ to, candidate: candidate(i) }),
+        ),
+      ]),
+    );
     for (const result of sent) expect(result).toEqual({ delivered: true, peers: 1 });
     await b.next('ice-candidate', (e) => e.candidate.usernameFragment === 'burst59');
     const relayed = b.events.filter((e) => e.type !== 'ready');

@@ -17,7 +17,7 @@ import { waitForMail } from './support/mailbox.js';
 import { startTestServer, type TestServer, uniqueEmail } from './support/server.js';
 import { connectSigDevice, openDevice, type SigDevice } from './support/sig-device.js';
 import { openRawClient, type RawClient } from './support/sig-raw.js';
-import { settle, since, sleep, until, within } from './support/sig-wait.js';
+import { settle, since, sleep, startInBatches, until, within } from './support/sig-wait.js';
 
 /** Every request comes from 127.0.0.1: per-IP account limits must not trip over this file. */
 const ACCOUNT_LIMITS = {
@@ -448,14 +448,16 @@ describe('the relay over WebSocket, fast path and full path alike', () => {
     const bob = await online(server, 'Bob');
     const to = { peerId: bob.device.peerId };
     const { signaling } = alice.device.client;
-    const sent = [
-      signaling.sendOffer.mutate({ to, offer: anOffer('ordered') }),
-      ...Array.from({ length: 300 }, (_, i) =>
-        signaling.sendIceCandidate.mutate({ to, candidate: aCandidate(`o${i}`) }),
+    const sent = await startInBatches([
+      () => settle(signaling.sendOffer.mutate({ to, offer: anOffer('ordered') })),
+      ...Array.from(
+        { length: 300 },
+        (_, i) => () =>
+          settle(signaling.sendIceCandidate.mutate({ to, candidate: aCandidate(`o${i}`) })),
       ),
-    ];
+    ]);
     // The default budget is a burst of 100 (and 50/s refill): the rest is refused.
-    const outcomes = await Promise.all(sent.map((call) => settle(call)));
+    const outcomes = await Promise.all(sent);
     const accepted = outcomes.filter((o) => o.ok).length;
     expect(accepted).toBeGreaterThanOrEqual(100);
     expect(outcomes[0]?.ok).toBe(true);
@@ -810,8 +812,12 @@ describe('rate limit (default: burst 100, 50 per second)', () => {
 
     const started = performance.now();
     const outcomes = await Promise.all(
-      Array.from({ length: 150 }, (_, i) =>
-        settle(signaling.sendIceCandidate.mutate({ to, candidate: aCandidate(`burst${i}`) })),
+      await startInBatches(
+        Array.from(
+          { length: 150 },
+          (_, i) => () =>
+            settle(signaling.sendIceCandidate.mutate({ to, candidate: aCandidate(`burst${i}`) })),
+        ),
       ),
     );
     const elapsedSeconds = since(started) / 1000;

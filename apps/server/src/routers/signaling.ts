@@ -1,5 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { deliveryOutput, iceServersOutput, ok, presenceOutput } from '../contract.js';
+import { DomainError, isDatabaseUnavailable } from '../errors.js';
 import { markConnectedInput } from '../schemas.js';
 import { iceServers } from '../services/ice-servers.js';
 import { contactsPresence } from '../services/presence.js';
@@ -8,10 +9,25 @@ import { eventWriter } from '../signaling/fast-relay.js';
 import { relays } from '../signaling/relays.js';
 import { authedProcedure, rest, router } from '../trpc.js';
 
+/**
+ * What a subscription's generator throws skips the error middleware (the procedure itself has
+ * returned): domain errors and a lost database get their proper code here, not a 500.
+ */
+function subscriptionError(error: unknown): unknown {
+  const domain = isDatabaseUnavailable(error)
+    ? new DomainError('DATABASE_UNAVAILABLE', { cause: error })
+    : error;
+  return domain instanceof DomainError
+    ? new TRPCError({ code: domain.code, message: domain.message, cause: domain })
+    : error;
+}
+
 export const signalingRouter = router({
   /** One open subscription is one peer; it lives as long as the session, not the access token. */
   events: authedProcedure.subscription(async function* ({ ctx, signal }) {
-    const peer = await ctx.hub.open(ctx.session);
+    const peer = await ctx.hub.open(ctx.session).catch((error: unknown) => {
+      throw subscriptionError(error);
+    });
     ctx.connectionPeers.add(peer.id);
     let reason: Awaited<ReturnType<ReturnType<typeof peer.events>['next']>>['value'] | undefined;
     try {

@@ -45,12 +45,17 @@ export function eventWriter(
 
 const DELIVERED = JSON.stringify(serialize({ delivered: true, peers: 1 }));
 
+const OPEN_BRACE = 0x7b;
+
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function handleMessage(socket: WebSocket, state: SocketContext, data: Buffer): boolean {
-  // Only text that names a relay procedure is worth parsing here; the rest is tRPC's.
-  if (data.indexOf('"signaling.send') === -1) return false;
+  // One call per message, and only text that names a relay procedure is worth parsing here; the
+  // rest is tRPC's. A batch (an array) always goes to tRPC, which refuses it whole beyond
+  // MAX_BATCH_SIZE before any of its calls runs (SPEC §6.1): relaying part of it here would
+  // let a batch around the limit.
+  if (data[0] !== OPEN_BRACE || data.indexOf('"signaling.send') === -1) return false;
   const session = state.provenSession();
   if (!session) return false;
   let message: unknown;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, inArray, ne, or, sql } from 'drizzle-orm';
+import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import type { Bus, BusMessage } from '../bus/types.js';
 import type { Database } from '../db/client.js';
 import { instances, peerPairs, peers, users } from '../db/schema.js';
@@ -9,6 +9,9 @@ import type { Logger } from '../logger.js';
 import type { AuthSession } from '../services/sessions.js';
 import type { Peer, RelayedEvent } from './events.js';
 import { type EndReason, LocalPeer } from './local-peer.js';
+import { announceOffline } from './offline.js';
+import { admitPeer } from './peer-admission.js';
+import { SessionWatch } from './session-watch.js';
 import { TokenBucket } from './token-bucket.js';
 
 export type Target = { email: string } | { peerId: string };
@@ -21,8 +24,8 @@ const DEFAULT_BUDGET = { perSecond: 50, burst: 100 };
  */
 export class SignalingHub {
   readonly local = new Map<string, LocalPeer>();
-  /** Sessions revoked lately (from any instance): sockets that authenticated earlier re-check. */
-  private readonly revoked = new Map<string, number>();
+  /** Sessions that ended lately, and those sockets have proven (see session-watch.ts). */
+  readonly sessions = new SessionWatch();
   private readonly budget: { perSecond: number; burst: number };
 
   constructor(
@@ -38,27 +41,36 @@ export class SignalingHub {
       for (const peerId of message.peerIds) this.local.get(peerId)?.push(message.event);
       return;
     }
-    this.markRevoked(message.sessionIds);
-    const revoked = new Set(message.sessionIds);
+    this.sessionsEnded(message.sessionIds);
+  }
+
+  /**
+   * These sessions were revoked or expired: sockets that proved them stop relying on the proof,
+   * and their subscriptions here end.
+   */
+  sessionsEnded(sessionIds: string[]): void {
+    if (sessionIds.length === 0) return;
+    this.sessions.markEnded(sessionIds);
+    const ended = new Set(sessionIds);
     for (const peer of this.local.values()) {
-      if (revoked.has(peer.sessionId)) peer.end('revoked');
+      if (ended.has(peer.sessionId)) peer.end('revoked');
     }
   }
 
-  markRevoked(sessionIds: Iterable<string>) {
-    const now = Date.now();
-    if (this.revoked.size > 10_000) {
-      // Past the longest access-token lifetime a revoked session's tokens are dead anyway.
-      for (const [id, at] of this.revoked) if (now - at > 86_400_000) this.revoked.delete(id);
-    }
-    for (const id of sessionIds) this.revoked.set(id, now);
+  /** The sessions this instance's sockets rely on: open subscriptions' and proven ones. */
+  sessionsInUse(): { all: string[]; used: string[] } {
+    const held = this.sessions.takeHeld();
+    const subscribed = new Set<string>();
+    for (const peer of this.local.values()) if (!peer.endReason) subscribed.add(peer.sessionId);
+    // A device with an open subscription is using its session; a proven one, when it was called.
+    const used = new Set([...subscribed, ...held.used]);
+    return { all: [...new Set([...subscribed, ...held.all])], used: [...used] };
   }
 
-  isRevoked(sessionId: string): boolean {
-    return this.revoked.has(sessionId);
-  }
-
-  /** Registers a new peer for the caller's session; the caller drains `peer.events()`. */
+  /**
+   * Registers a new peer for the caller's session, within the session's and the user's limits
+   * (TOO_MANY_PEERS beyond); the caller drains `peer.events()`.
+   */
   async open(auth: AuthSession): Promise<LocalPeer> {
     const [user] = await this.deps.db
       .select({ email: users.email, name: users.name })
@@ -72,18 +84,25 @@ export class SignalingHub {
       auth.sessionId,
       new TokenBucket(this.budget.perSecond, this.budget.burst),
     );
+    // Known here before its row is visible elsewhere, so no delivery to it is dropped.
     this.local.set(peer.id, peer);
     try {
-      await this.deps.db.insert(peers).values({
-        id: peer.id,
-        userId: auth.userId,
-        sessionId: auth.sessionId,
-        instanceId: this.deps.instanceId,
-      });
+      await admitPeer(
+        this.deps.db,
+        {
+          id: peer.id,
+          userId: auth.userId,
+          sessionId: auth.sessionId,
+          instanceId: this.deps.instanceId,
+        },
+        this.deps.env.MAX_PEERS_PER_SESSION,
+      );
     } catch (error) {
       this.local.delete(peer.id);
       throw error;
     }
+    // Revoked while it was being admitted: it ends before it starts (the row goes with it).
+    if (this.sessions.hasEnded(auth.sessionId)) peer.end('revoked');
     return peer;
   }
 
@@ -274,26 +293,4 @@ function prepareOpenPeer(db: Database) {
     .innerJoin(instances, eq(instances.id, peers.instanceId))
     .where(eq(peers.id, sql.placeholder('peerId')))
     .prepare('open_peer');
-}
-
-/** Sends `"<name> went offline"` to every peer paired with one of `gone`, then forgets the pairs. */
-export async function announceOffline(db: Database, bus: Bus, gone: Peer[]): Promise<void> {
-  if (gone.length === 0) return;
-  const ids = gone.map((peer) => peer.peerId);
-  const pairs = await db
-    .delete(peerPairs)
-    .where(or(inArray(peerPairs.peerId, ids), inArray(peerPairs.otherPeerId, ids)))
-    .returning({ peerId: peerPairs.peerId, otherPeerId: peerPairs.otherPeerId });
-  const goneIds = new Set(ids);
-  for (const peer of gone) {
-    const listeners = pairs
-      .filter((pair) => pair.peerId === peer.peerId && !goneIds.has(pair.otherPeerId))
-      .map((pair) => pair.otherPeerId);
-    if (listeners.length === 0) continue;
-    await bus.publish({
-      type: 'deliver',
-      peerIds: listeners,
-      event: { type: 'peer-status', peer, online: false, message: `${peer.name} went offline` },
-    });
-  }
 }

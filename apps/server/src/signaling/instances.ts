@@ -6,17 +6,20 @@ import type { Env } from '../env.js';
 import { isDatabaseUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { liveSession } from '../services/sessions.js';
-import { announceOffline, type SignalingHub } from './hub.js';
+import type { SignalingHub } from './hub.js';
+import { announceOffline } from './offline.js';
 
 const HEARTBEAT_MS = 2000;
 /** An instance silent this long is dead: its peers are reported offline (well within 15 s). */
 const DEAD_AFTER_SECONDS = 6;
-/** Sessions that expire (rather than being revoked) end their subscriptions within this. */
-const SESSION_CHECK_MS = 30_000;
+/** Sessions re-checked in one query: well within PostgreSQL's limit on bind parameters. */
+const SESSIONS_PER_QUERY = 1000;
 
 /**
  * Keeps this instance's heartbeat, reaps peers of instances that stopped beating, and re-checks
- * local peers' sessions (expiry, and revocations missed while the bus was reconnecting).
+ * the sessions its sockets rely on, open subscriptions' and proven ones alike: every
+ * SESSION_RECHECK_INTERVAL_MS (30 s at most) and whenever the bus reconnects, so that expiry
+ * (absolute or idle) and revocations whose bus notification was lost end them too (SPEC §6.1).
  */
 export async function startInstance(opts: {
   db: Database;
@@ -26,7 +29,7 @@ export async function startInstance(opts: {
   logger: Logger;
   instanceId: string;
 }) {
-  const { db, bus, hub, logger, instanceId } = opts;
+  const { db, env, bus, hub, logger, instanceId } = opts;
   await db.insert(instances).values({ id: instanceId });
 
   const beat = async () => {
@@ -76,24 +79,49 @@ export async function startInstance(opts: {
   };
 
   const checkSessions = async () => {
-    const local = [...hub.local.values()];
-    if (local.length === 0) return;
-    const ids = [...new Set(local.map((p) => p.sessionId))];
-    const live = await db
-      .select({ id: sessions.id })
-      .from(sessions)
-      .where(and(inArray(sessions.id, ids), liveSession(opts.env)));
-    const alive = new Set(live.map((row) => row.id));
-    const ended = ids.filter((id) => !alive.has(id));
-    hub.markRevoked(ended);
-    for (const peer of local) if (!alive.has(peer.sessionId)) peer.end('revoked');
-    // A device with an open subscription is using its session: keep it from idling out.
-    if (alive.size > 0) {
+    const inUse = hub.sessionsInUse();
+    if (inUse.all.length === 0) return;
+    const alive = new Set<string>();
+    for (let i = 0; i < inUse.all.length; i += SESSIONS_PER_QUERY) {
+      const rows = await db
+        .select({ id: sessions.id })
+        .from(sessions)
+        .where(
+          and(inArray(sessions.id, inUse.all.slice(i, i + SESSIONS_PER_QUERY)), liveSession(env)),
+        );
+      for (const row of rows) alive.add(row.id);
+    }
+    hub.sessionsEnded(inUse.all.filter((id) => !alive.has(id)));
+    // Sessions in use are kept from idling out; one that ended meanwhile is not brought back.
+    const used = inUse.used.filter((id) => alive.has(id));
+    for (let i = 0; i < used.length; i += SESSIONS_PER_QUERY) {
       await db
         .update(sessions)
         .set({ lastUsedAt: sql`now()` })
-        .where(inArray(sessions.id, [...alive]));
+        .where(and(inArray(sessions.id, used.slice(i, i + SESSIONS_PER_QUERY)), liveSession(env)));
     }
+  };
+
+  // One check at a time; a request during a check (a bus reconnect) runs another one after it,
+  // since the running one may have read the database before the missed revocations.
+  let checking: Promise<void> | undefined;
+  let checkAgain = false;
+  const recheckSessions = (): Promise<void> => {
+    if (checking) {
+      checkAgain = true;
+      return checking;
+    }
+    checking = (async () => {
+      try {
+        do {
+          checkAgain = false;
+          await checkSessions();
+        } while (checkAgain);
+      } finally {
+        checking = undefined;
+      }
+    })();
+    return checking;
   };
 
   const guard = (task: () => Promise<void>, what: string) => () => {
@@ -102,10 +130,13 @@ export async function startInstance(opts: {
     });
   };
   const heartbeat = setInterval(guard(beat, 'heartbeat'), HEARTBEAT_MS);
-  const sessionCheck = setInterval(guard(checkSessions, 'session check'), SESSION_CHECK_MS);
+  const sessionCheck = setInterval(
+    guard(recheckSessions, 'session check'),
+    env.SESSION_RECHECK_INTERVAL_MS,
+  );
   heartbeat.unref();
   sessionCheck.unref();
-  bus.onReconnect(guard(checkSessions, 'session check'));
+  bus.onReconnect(guard(recheckSessions, 'session check'));
 
   return {
     async stop() {

@@ -62,13 +62,17 @@ function decode(raw: string): RawResponse | undefined {
  * Opens a raw socket at `/trpc`. With `accessToken`, it announces connectionParams the way
  * wsLink does (`?connectionParams=1`, then a `connectionParams` message). With `answerPings`,
  * it answers the server's "PING" with "PONG" like @trpc/client; otherwise it stays silent.
+ * `headers` go on the upgrade request (`origin`, `cookie`: what a browser sends). A refused
+ * upgrade rejects with ws's "Unexpected server response: <status>".
  */
 export async function openRawClient(
   server: TestServer,
-  options: { accessToken?: string; answerPings?: boolean } = {},
+  options: { accessToken?: string; answerPings?: boolean; headers?: Record<string, string> } = {},
 ): Promise<RawClient> {
   const base = `${server.url.replace(/^http/, 'ws')}/trpc`;
-  const ws = new WebSocket(options.accessToken ? `${base}?connectionParams=1` : base);
+  const ws = new WebSocket(options.accessToken ? `${base}?connectionParams=1` : base, {
+    headers: options.headers ?? {},
+  });
   const frames: string[] = [];
   const responses: RawResponse[] = [];
   const closed = new Promise<{ code: number; at: number }>((resolve) => {

@@ -38,3 +38,24 @@ export function settle<T>(
     (error: unknown) => ({ ok: false as const, error }),
   );
 }
+
+/** MAX_BATCH_SIZE's default: the most calls one WebSocket message or HTTP batch may carry. */
+export const MAX_CALLS_PER_MESSAGE = 20;
+
+/**
+ * Starts `calls` in order, back to back, at most `perMessage` within one turn. @trpc/client's
+ * links send the calls made within one turn as one batch, and the server refuses a batch of more
+ * than MAX_BATCH_SIZE calls (SPEC §6.1); one socket's messages keep their order.
+ */
+export async function startInBatches<T>(
+  calls: (() => Promise<T>)[],
+  perMessage = MAX_CALLS_PER_MESSAGE,
+): Promise<Promise<T>[]> {
+  const started: Promise<T>[] = [];
+  for (let i = 0; i < calls.length; i += perMessage) {
+    // wsLink flushes what was queued on a zero timeout; the next group waits for that flush.
+    if (i > 0) await sleep(0);
+    for (const call of calls.slice(i, i + perMessage)) started.push(call());
+  }
+  return started;
+}
