@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { Endpoint } from '../load/messages.js';
 import { GeneratorPool } from '../load/pool.js';
 import type { RelaySystem } from '../options.js';
+import { mapLimit } from '../support/limit.js';
 import { rssBytes, sleep } from '../support/procs.js';
+import { signIn } from '../systems/accounts.js';
 import { type RunningServer, startBaseline } from '../systems/servers.js';
 import {
   type BenchContext,
@@ -17,8 +19,12 @@ import { relaySystems, SYSTEM_NAMES } from './relay.js';
 const PER_GENERATOR = 2500;
 /** Connection attempts in flight per generator. */
 const CONNECT_CONCURRENCY = 100;
-/** CryptWeb users behind the subscriptions (one per 10, at most 100); tokens are shared by sockets. */
-const MAX_USERS = 100;
+/**
+ * SPEC §6.1 allows 5 open subscriptions per session and 20 per user: the idle sockets are spread
+ * over one user per 20 and one session per 5, as that many real devices would be.
+ */
+const PEERS_PER_SESSION = 5;
+const PEERS_PER_USER = 20;
 const SETTLE_MS = 2000;
 
 export interface CapacitySystemResult {
@@ -48,13 +54,26 @@ async function serverFor(ctx: BenchContext, system: RelaySystem) {
     const engine = system === 'cryptweb' && ctx.postgresUrl ? 'postgres' : 'pglite';
     const server = await startLoadServer(ctx, system, await freshDatabase(ctx, 'capacity', engine));
     try {
-      const users = Math.min(MAX_USERS, Math.ceil(ctx.options.connections / 10));
-      const accounts = await makeAccounts(ctx, server, users, 'capacity');
+      const n = ctx.options.connections;
+      const accounts = await makeAccounts(ctx, server, Math.ceil(n / PEERS_PER_USER), 'capacity');
+      // The first session of each user came with its account; the others are further sign-ins.
+      const sessions = Math.ceil(n / PEERS_PER_SESSION);
+      const perUser = PEERS_PER_USER / PEERS_PER_SESSION;
+      const tokens = await mapLimit(
+        Array.from({ length: sessions }, (_, s) => s),
+        8,
+        async (s) => {
+          const account = accounts[Math.floor(s / perUser)];
+          if (!account) throw new Error(`no account for session ${s}`);
+          if (s % perUser === 0) return account.accessToken;
+          return (await signIn(server.url, account.email, account.password)).accessToken;
+        },
+      );
       const endpoint = (i: number): Endpoint => ({
         protocol: 'trpc',
         url: server.url,
         name: `idle${i}`,
-        token: accounts[i % users]?.accessToken ?? '',
+        token: tokens[Math.floor(i / PEERS_PER_SESSION)] ?? '',
       });
       return { server, endpoint };
     } catch (error) {
