@@ -2,27 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { readCookies } from './cookies.js';
 import type { Env } from './env.js';
 import { DomainError } from './errors.js';
-
-/** Browser origins whose pages may use our cookies: APP_URL's and those in CORS_ORIGINS. */
-export function allowedOrigins(env: Pick<Env, 'APP_URL' | 'CORS_ORIGINS'>): Set<string> {
-  return new Set([new URL(env.APP_URL).origin, ...env.CORS_ORIGINS.map((o) => new URL(o).origin)]);
-}
-
-const allowedByEnv = new WeakMap<object, Set<string>>();
-
-/** True when the request carries no `Origin` (CLI, servers) or an allowed one. */
-export function originAllowed(
-  env: Pick<Env, 'APP_URL' | 'CORS_ORIGINS'>,
-  origin: string | undefined,
-): boolean {
-  if (origin === undefined) return true;
-  let allowed = allowedByEnv.get(env);
-  if (!allowed) {
-    allowed = allowedOrigins(env);
-    allowedByEnv.set(env, allowed);
-  }
-  return allowed.has(origin);
-}
+import { originAllowed } from './origins.js';
 
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

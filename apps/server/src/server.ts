@@ -17,6 +17,7 @@ import { applyCors, declaredBodyTooLarge, MAX_BODY_BYTES, sendJson } from './htt
 import { createLogger, type Logger } from './logger.js';
 import { startMailWorker } from './mail/outbox.js';
 import { createTransport } from './mail/transports.js';
+import { originAllowed } from './origins.js';
 import { createRestHandler, REST_PREFIX } from './rest.js';
 import { appRouter } from './routers/_app.js';
 import { healthReport } from './services/health.js';
@@ -26,7 +27,7 @@ import { createFastRelay } from './signaling/fast-relay.js';
 import { SignalingHub } from './signaling/hub.js';
 import { startInstance } from './signaling/instances.js';
 import { APP_PREFIX, serveApp } from './static.js';
-import { createUpgradeOriginCheck, guardSlowConsumer } from './ws-guard.js';
+import { guardSlowConsumer } from './ws-guard.js';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -231,15 +232,16 @@ export async function createApp(options: AppOptions): Promise<App> {
     keepAlive: { enabled: true, pingMs: env.WS_PING_INTERVAL_MS, pongWaitMs: 5000 },
     experimental_encoder: fastRelay.encoder,
   });
-  const originAllowed = createUpgradeOriginCheck(env);
   server.on('upgrade', (req, socket, head) => {
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');
     if (pathname !== '/trpc' && pathname !== '/trpc/') {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
       return;
     }
-    if (!originAllowed(req)) {
-      // Also what a browser app served from an origin missing in APP_URL/CORS_ORIGINS meets.
+    // Browsers send cookies with an upgrade from any page and the same-origin policy does not
+    // apply to it: a foreign page would act with a visitor's cookies (cross-site WebSocket
+    // hijacking). Also what a browser app served from an origin missing in APP_URL/CORS_ORIGINS meets.
+    if (!originAllowed(env, req.headers.origin)) {
       const origin = String(req.headers.origin).slice(0, 200);
       logger.warn({ origin }, 'WebSocket upgrade refused: origin not allowed');
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');

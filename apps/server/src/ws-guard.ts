@@ -1,33 +1,6 @@
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import type { Env } from './env.js';
 import type { Logger } from './logger.js';
-
-/** An origin as browsers send it (`scheme://host[:port]`), or undefined for what is not a URL. */
-function originOf(value: string): string | undefined {
-  try {
-    const { origin } = new URL(value);
-    return origin === 'null' ? undefined : origin;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Browsers send cookies with a WebSocket upgrade from any page and the same-origin policy does
- * not apply to it, so a foreign page could act with a signed-in visitor's cookies (cross-site
- * WebSocket hijacking). An upgrade is accepted without `Origin` (CLI, servers: no ambient
- * cookies) or from APP_URL's origin or one of CORS_ORIGINS; anything else, `null` included, is not.
- */
-export function createUpgradeOriginCheck(
-  env: Pick<Env, 'APP_URL' | 'CORS_ORIGINS'>,
-): (req: IncomingMessage) => boolean {
-  const allowed = new Set([env.APP_URL, ...env.CORS_ORIGINS].flatMap((url) => originOf(url) ?? []));
-  // Browsers send the origin serialized (lower-case scheme and host, no default port): compared
-  // as sent, nothing is normalized into a match.
-  return (req) => req.headers.origin === undefined || allowed.has(req.headers.origin);
-}
 
 /** Unsent bytes a socket may hold before it counts as a slow consumer and is cut off. */
 export const MAX_BUFFERED_BYTES = 1024 * 1024;
