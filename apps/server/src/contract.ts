@@ -87,7 +87,11 @@ export const transferListOutput = z.object({
   items: z.array(transferView),
   nextCursor: z.string().nullable(),
 });
-const directionStats = z.object({ count: z.number().int(), bytes: z.number().int() });
+const directionStats = z.object({
+  count: z.number().int().nonnegative(),
+  // Not `.int()`: zod's integers stop at 2^53, and the bytes of many 1 TiB files pass it (SPEC §6.1).
+  bytes: z.number().nonnegative(),
+});
 export const transferStatsOutput = z.object({ sent: directionStats, received: directionStats });
 export const deliveryOutput = z.object({ delivered: z.boolean(), peers: z.number().int() });
 export const iceServersOutput = z.object({

@@ -6,6 +6,7 @@ import {
 } from 'trpc-to-openapi';
 import type { Env } from './env.js';
 import { MAX_BODY_BYTES, sendJson } from './http.js';
+import { createQueryTyper, pinCoercion, readJsonBody } from './rest-input.js';
 import { appRouter } from './routers/_app.js';
 
 export const REST_PREFIX = '/api/v1';
@@ -44,8 +45,14 @@ export function createRestHandler(options: {
     responseMeta: options.responseMeta,
     maxBodySize: MAX_BODY_BYTES,
   });
+  pinCoercion(appRouter);
+  const typeQuery = createQueryTyper(appRouter);
   let document: OpenAPIObject | undefined;
-  return async (req: IncomingMessage, res: ServerResponse, pathname: string) => {
+  return async (
+    req: IncomingMessage & { body?: unknown; query?: unknown },
+    res: ServerResponse,
+    pathname: string,
+  ) => {
     if (pathname === '/api/openapi.json') {
       document ??= openApiDocument(options.env, options.version);
       sendJson(res, 200, document);
@@ -56,6 +63,23 @@ export function createRestHandler(options: {
     const type = req.headers['content-type'];
     if (type?.toLowerCase().startsWith('application/json'))
       req.headers['content-type'] = 'application/json';
+    // The adapter takes `req.query` and `req.body` when present: query strings typed from the
+    // schemas, bodies parsed and checked here, and its own coercion pinned off (rest-input.ts).
+    if (req.method === 'GET' || req.method === 'DELETE') {
+      req.query = typeQuery(req.method, new URL(req.url, 'http://localhost'));
+    } else if (req.headers['content-type'] === 'application/json') {
+      const body = await readJsonBody(req, MAX_BODY_BYTES);
+      if (body === 'too-large') {
+        sendJson(
+          res,
+          413,
+          { error: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body over 1 MiB' } },
+          { connection: 'close' },
+        );
+        return;
+      }
+      req.body = body;
+    }
     await handler(req, res);
   };
 }

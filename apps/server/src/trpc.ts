@@ -3,6 +3,7 @@ import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { Context } from './context.js';
 import { DomainError, isDatabaseUnavailable } from './errors.js';
 import { transformer } from './wire.js';
+import { malformedProblem } from './wire-input.js';
 
 type Issue = { path: readonly PropertyKey[]; message: string };
 
@@ -85,9 +86,37 @@ const errorMapping = t.middleware(async ({ next }) => {
   return result;
 });
 
+function invalidInput(problem: string): DomainError {
+  return new DomainError('INVALID_INPUT', {
+    message: problem,
+    details: { fieldErrors: { '': [problem] } },
+  });
+}
+
+/**
+ * Reads the raw input before anything else runs, authentication included: a malformed input
+ * (wire-input.ts), a body that is no JSON or a batch that is no object is BAD_REQUEST
+ * INVALID_INPUT, even for a procedure that takes no input (SPEC §6.1).
+ */
+const wireInput = t.middleware(async ({ getRawInput, next }) => {
+  let raw: unknown;
+  try {
+    raw = await getRawInput();
+  } catch (cause) {
+    // tRPC's own parse failures are BAD_REQUEST; a body over the limit stays 413.
+    if (!(cause instanceof TRPCError) || cause.code !== 'BAD_REQUEST') throw cause;
+    throw invalidInput(
+      cause.cause instanceof SyntaxError ? 'The input is not valid JSON' : cause.message,
+    );
+  }
+  const problem = malformedProblem(raw);
+  if (problem !== undefined) throw invalidInput(problem);
+  return next();
+});
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(errorMapping);
+export const publicProcedure = t.procedure.use(errorMapping).use(wireInput);
 
 /** Needs a valid access token of a live session; handlers get `ctx.session` and never re-check. */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {

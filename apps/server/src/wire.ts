@@ -1,4 +1,5 @@
 import superjson, { type SuperJSONResult } from 'superjson';
+import { deserializeInput } from './wire-input.js';
 
 /**
  * True when `value` is what JSON carries unchanged: null, strings, booleans, finite numbers other
@@ -43,8 +44,11 @@ export function serialize(value: unknown): SuperJSONResult {
     : superjson.serialize(value);
 }
 
-/** The tRPC transformer: superjson in, superjson out with the plain-JSON shortcut. */
+/**
+ * The tRPC transformer: superjson in, read strictly (see wire-input.ts), and superjson out with
+ * the plain-JSON shortcut.
+ */
 export const transformer = {
-  input: superjson,
+  input: { serialize: superjson.serialize.bind(superjson), deserialize: deserializeInput },
   output: { serialize, deserialize: superjson.deserialize.bind(superjson) },
 };

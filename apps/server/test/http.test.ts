@@ -63,14 +63,16 @@ describe('errors never become 500s', () => {
     expect(body.error.json.data).toMatchObject({ code: 'NOT_FOUND', httpStatus: 404 });
   });
 
-  it('a malformed JSON body is a 400', async () => {
-    const res = await fetch(`${server.url}/trpc/health.check`, {
+  it('a malformed JSON body is a 400 INVALID_INPUT', async () => {
+    const res = await fetch(`${server.url}/trpc/auth.forgotPassword`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"json":',
     });
-    expect(res.status).toBeGreaterThanOrEqual(400);
-    expect(res.status).toBeLessThan(500);
+    expect(res.status).toBe(400);
+    const body: Json = await res.json();
+    expect(body.error.json.data).toMatchObject({ code: 'BAD_REQUEST', reason: 'INVALID_INPUT' });
+    expect(body.error.json.message).toBe('The input is not valid JSON');
   });
 
   it('calling a query with POST is 405, not 500', async () => {

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import superjson from 'superjson';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mailOutbox } from '../src/db/schema.js';
@@ -12,7 +12,7 @@ import { PASSWORD } from './support/accounts.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from './support/database.js';
 import { errorData } from './support/errors.js';
 import type { Json } from './support/http.js';
-import type { Mail } from './support/mailbox.js';
+import { type Mail, waitForMail } from './support/mailbox.js';
 import {
   mailTo,
   type ResendStub,
@@ -508,5 +508,76 @@ describe('the file transport (SPEC §2 MAIL_FILE)', () => {
       ['html', 'kind', 'sentAt', 'subject', 'text', 'to'].sort(),
     );
     expectSentAt(changed);
+  });
+});
+
+describe('secrets at rest (SPEC §6.1)', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server?.stop());
+
+  /** The outbox row of one kind to `to`, once the worker has marked it sent. */
+  const sentRow = (to: string, kind: Mail['kind']) =>
+    waitUntil(async () => {
+      const rows = await outboxRows(server, to);
+      return rows.find((row) => row.kind === kind && row.status === 'sent');
+    }, `a sent ${kind} row to ${to}`);
+
+  function expectNoSecret(row: Json, secrets: string[]) {
+    expect(row.payload).toBeNull();
+    expect(row.lastError).toBeNull();
+    // Every column, whatever it is called.
+    for (const [column, value] of Object.entries(row)) {
+      const text = value instanceof Date ? value.toISOString() : JSON.stringify(value ?? null);
+      for (const secret of secrets) expect(text, column).not.toContain(secret);
+      expect(text, column).not.toMatch(/\/reset-password\?|token=/);
+    }
+  }
+
+  it('a sent row keeps no code, token or link in any column, for every kind of mail', async () => {
+    const email = uniqueEmail('at-rest');
+    const client = server.client();
+    await client.auth.signUp.mutate({ name: 'At Rest', email, password: PASSWORD });
+    const verify = await waitForMail(server.dataDir, email, 'verify-email');
+    const code = verify.code ?? '';
+    expect(code).toMatch(/^\d{6}$/);
+    expect(verify.text).toContain(code);
+    const verifyRow = await sentRow(email, 'verify-email');
+    expectNoSecret(verifyRow, [code]);
+    // The subject names no code (it shows in notifications and inbox lists).
+    expect(verifyRow.subject).not.toMatch(/\d{6}/);
+    expect(verify.subject).not.toContain(code);
+    await client.auth.verifyEmail.mutate({ email, code });
+
+    await client.auth.forgotPassword.mutate({ email });
+    const reset = await waitForMail(server.dataDir, email, 'reset-password');
+    const token = reset.token ?? '';
+    expect(token.length).toBeGreaterThanOrEqual(43);
+    const link = /https?:\/\/\S+reset-password\?token=\S+/.exec(reset.text)?.[0] ?? '';
+    expect(link).toContain(encodeURIComponent(token));
+    const resetRow = await sentRow(email, 'reset-password');
+    expectNoSecret(resetRow, [token, encodeURIComponent(token), link]);
+    expect(reset.subject).not.toContain(token);
+
+    const password = 'Walrus-Quartz-Lantern-2291';
+    await client.auth.resetPassword.mutate({ token, password, confirmPassword: password });
+    await waitForMail(server.dataDir, email, 'password-changed');
+    const changedRow = await sentRow(email, 'password-changed');
+    expectNoSecret(changedRow, [code, token, encodeURIComponent(token), password]);
+
+    // Read straight from the table too, every column as the database returns it.
+    const raw = await server.app.deps.db.execute(
+      sql`select * from mail_outbox where "to" = ${email}`,
+    );
+    const rows = (Array.isArray(raw) ? raw : (raw as { rows: unknown[] }).rows) as Json[];
+    expect(rows).toHaveLength(3);
+    const text = JSON.stringify(rows);
+    for (const secret of [code, token, encodeURIComponent(token), link, password]) {
+      expect(text).not.toContain(secret);
+    }
+    expect(text).not.toMatch(/reset-password\?token=/);
   });
 });

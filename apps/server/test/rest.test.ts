@@ -21,6 +21,15 @@ describe('REST surface under /api/v1', () => {
   });
   afterAll(() => server.stop());
 
+  /** A verified account's credentials, through REST. */
+  async function restAccount() {
+    const email = uniqueEmail('rest');
+    await post('/auth/signup', { name: 'Rest', email, password: PASSWORD });
+    const mail = await waitForMail(server.dataDir, email, 'verify-email');
+    await post('/verify/email', { email, code: mail.code });
+    return { email, password: PASSWORD };
+  }
+
   it('runs sign-up → verify → login → me → sessions → transfers → logout with proper status codes', async () => {
     const email = uniqueEmail('rest');
     const signUp = await post('/auth/signup', { name: 'Rest', email, password: PASSWORD });
@@ -146,8 +155,76 @@ describe('REST surface under /api/v1', () => {
       headers: { 'content-type': 'application/json' },
       body: '{"email":',
     });
-    expect(malformed.status).toBeGreaterThanOrEqual(400);
-    expect(malformed.status).toBeLessThan(500);
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.data).toMatchObject({ code: 'BAD_REQUEST', reason: 'INVALID_INPUT' });
+  });
+
+  it('bad input never answers 5xx: odd query names, bodies that are no object, deep nesting', async () => {
+    const login = await post('/auth/login', await restAccount());
+    const bearer = { authorization: `Bearer ${login.body.accessToken as string}` };
+    // Names of Object.prototype members once broke the adapter's query parser (a 500).
+    for (const query of [
+      '__proto__=x',
+      'constructor=x',
+      'hasOwnProperty=1',
+      'toString=1',
+      'valueOf=1',
+      'limit=5&__proto__=1',
+      '__proto__[limit]=1',
+    ]) {
+      const res = await fetchJson(api(`/file-transfers?${query}`), { headers: bearer });
+      expect(res.status, query).toBe(200);
+      expect(res.body.items).toEqual([]);
+    }
+    // The adapter spread any JSON into an object: `null` or `5` revoked every session.
+    for (const [body, message] of [
+      ['null', /object/],
+      ['5', /object/],
+      ['"x"', /object/],
+      ['[false]', /object/],
+      ['true', /object/],
+      ['{"includeCurrent":', /JSON/],
+      ['{"__proto__":{"includeCurrent":false}}', /__proto__/],
+      [`{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, /deeper/],
+      [`${'{"a":'.repeat(33)}1${'}'.repeat(33)}`, /deeper/],
+    ] as const) {
+      const res = await fetchJson(api('/sessions/revoke-all'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer },
+        body,
+      });
+      expect(res.status, body.slice(0, 40)).toBe(400);
+      expect(res.body.data).toMatchObject({ code: 'BAD_REQUEST', reason: 'INVALID_INPUT' });
+      expect(res.body.message).toMatch(message);
+    }
+    // No body is no input: the defaults apply (here, every session, this one included).
+    const me = await fetchJson(api('/auth/me'), { headers: bearer });
+    expect(me.status).toBe(200);
+    const revoked = await fetchJson(api('/sessions/revoke-all'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer },
+    });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.revoked).toEqual([login.body.session.id]);
+  });
+
+  it('a streamed (chunked) body over 1 MiB is 413', async () => {
+    const big = `{"email":"${'x'.repeat(1024 * 1024)}"}`;
+    const chunks = [big.slice(0, 600_000), big.slice(600_000)];
+    const body = new ReadableStream({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(next));
+      },
+    });
+    const res = await fetch(api('/password/forgot'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(413);
   });
 
   it('rate limits answer 429 with Retry-After', async () => {

@@ -9,6 +9,7 @@ import { clientWithToken, type SignedInUser, signedInUser } from './support/acco
 import { errorData } from './support/errors.js';
 import { fetchJson, type Json } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { openRawClient } from './support/sig-raw.js';
 
 /** Every request comes from 127.0.0.1: per-IP limits must not trip over the whole file. */
 const RATE_LIMITS = JSON.stringify({
@@ -178,7 +179,8 @@ describe('transfers.complete', () => {
     ['a fileName of 256 characters', { fileName: 'n'.repeat(256) }, 'fileName'],
     ['a negative fileSize', { fileSize: -1 }, 'fileSize'],
     ['a fractional fileSize', { fileSize: 1.5 }, 'fileSize'],
-    ['a fileSize above 2^53-1', { fileSize: 2 ** 53 }, 'fileSize'],
+    ['a fileSize of 2^40+1 (SPEC §6.1: at most 2^40)', { fileSize: 2 ** 40 + 1 }, 'fileSize'],
+    ['a fileSize of 2^53-1', { fileSize: Number.MAX_SAFE_INTEGER }, 'fileSize'],
     ['a fileType of 256 characters', { fileType: 't'.repeat(256) }, 'fileType'],
     ['a negative timeElapsed', { timeElapsed: -1 }, 'timeElapsed'],
     ['the transferType "Carrier pigeon"', { transferType: 'Carrier pigeon' }, 'transferType'],
@@ -207,19 +209,18 @@ describe('transfers.complete', () => {
     },
   );
 
-  it.each([
-    ['2^40', 2 ** 40],
-    ['2^53-1', Number.MAX_SAFE_INTEGER],
-  ])('keeps a file size of %s bytes exact through complete, list and stats', async (_, size) => {
+  it('keeps the largest file size, 2^40 bytes, exact through complete, list and stats', async () => {
     const [alice, bob] = await pair();
+    const size = 2 ** 40;
+    const elapsed = Number.MAX_SAFE_INTEGER;
     const transfer = await alice.client.transfers.complete.mutate(
-      transferTo(bob, { fileSize: size, timeElapsed: size }),
+      transferTo(bob, { fileSize: size, timeElapsed: elapsed }),
     );
     expect(transfer.fileSize).toBe(size);
-    expect(transfer.timeElapsed).toBe(size);
+    expect(transfer.timeElapsed).toBe(elapsed);
 
     const sent = await alice.client.transfers.list.query({ direction: 'sent' });
-    expect(sent.items.map((item) => [item.fileSize, item.timeElapsed])).toEqual([[size, size]]);
+    expect(sent.items.map((item) => [item.fileSize, item.timeElapsed])).toEqual([[size, elapsed]]);
     const received = await bob.client.transfers.list.query({ direction: 'received' });
     expect(received.items.map((item) => item.fileSize)).toEqual([size]);
 
@@ -299,7 +300,10 @@ describe('transfers.list', () => {
     const [alice, bob] = await pair();
     await Promise.all(
       Array.from({ length: 21 }, (_, i) =>
-        alice.client.transfers.complete.mutate(transferTo(bob, { fileName: `${i}.bin` })),
+        // One request each: a client's batch of more than MAX_BATCH_SIZE (20) would be refused.
+        clientWithToken(server, alice.accessToken).transfers.complete.mutate(
+          transferTo(bob, { fileName: `${i}.bin` }),
+        ),
       ),
     );
     expect((await alice.client.transfers.list.query()).items).toHaveLength(20);
@@ -360,7 +364,10 @@ describe('transfers.list', () => {
     const [alice, bob] = await pair();
     const created = await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
-        alice.client.transfers.complete.mutate(transferTo(bob, { fileName: `${i}.bin` })),
+        // One request each: a client's batch of more than MAX_BATCH_SIZE (20) would be refused.
+        clientWithToken(server, alice.accessToken).transfers.complete.mutate(
+          transferTo(bob, { fileName: `${i}.bin` }),
+        ),
       ),
     );
     const everything = await alice.client.transfers.list.query({ direction: 'sent', limit: 100 });
@@ -508,6 +515,98 @@ describe('transfers.stats', () => {
       sent: { count: 1, bytes: 0 },
       received: { count: 0, bytes: 0 },
     });
+  });
+
+  // SPEC §6.1: stats can never fail whatever others record. Sums past 2^53 used to fail the
+  // output schema (an int must be a safe integer): a 500 for the receiver, forever.
+  it('answers with exact counts and finite bytes when the sums pass 2^53', async () => {
+    const [alice, bob] = await pair();
+    const carol = await signedInUser(server, { name: 'Carol' });
+    // What the first release accepted (up to 2^53-1), as old rows hold it, to Bob and from Carol.
+    const OLD_MAX = Number.MAX_SAFE_INTEGER;
+    const old = (senderId: string, receiverId: string) => ({
+      senderId,
+      receiverId,
+      fileName: 'old.bin',
+      fileSize: OLD_MAX,
+      fileType: 'application/octet-stream',
+      timeElapsed: 1,
+      transferType: 'Relay' as const,
+    });
+    await server.app.deps.db
+      .insert(transfers)
+      .values([
+        ...Array.from({ length: 6 }, () => old(alice.userId, bob.userId)),
+        ...Array.from({ length: 4 }, () => old(carol.userId, alice.userId)),
+      ]);
+    // And what anyone may send today: 2^40 each, many of them.
+    await Promise.all(
+      Array.from({ length: 40 }, () =>
+        clientWithToken(server, carol.accessToken).transfers.complete.mutate(
+          transferTo(bob, { fileSize: 2 ** 40 }),
+        ),
+      ),
+    );
+    const exact = (count: number, size: number) => BigInt(count) * BigInt(size);
+    const bobReceived = exact(6, OLD_MAX) + exact(40, 2 ** 40);
+    expect(bobReceived > BigInt(Number.MAX_SAFE_INTEGER)).toBe(true);
+
+    const expected = {
+      alice: {
+        sent: { count: 6, bytes: exact(6, OLD_MAX) },
+        received: { count: 4, bytes: exact(4, OLD_MAX) },
+      },
+      bob: { sent: { count: 0, bytes: 0n }, received: { count: 46, bytes: bobReceived } },
+      carol: {
+        sent: { count: 44, bytes: exact(4, OLD_MAX) + exact(40, 2 ** 40) },
+        received: { count: 0, bytes: 0n },
+      },
+    };
+    for (const [who, user] of [
+      ['alice', alice],
+      ['bob', bob],
+      ['carol', carol],
+    ] as const) {
+      const want = expected[who];
+      // The nearest double to the exact sum: exact below 2^53, never more than rounding off above.
+      const asNumbers = {
+        sent: { count: want.sent.count, bytes: Number(want.sent.bytes) },
+        received: { count: want.received.count, bytes: Number(want.received.bytes) },
+      };
+      expect(await user.client.transfers.stats.query(), who).toEqual(asNumbers);
+      const rest = await fetchJson(`${server.url}/api/v1/file-transfers/stats`, {
+        headers: { authorization: `Bearer ${user.accessToken}` },
+      });
+      expect(rest.status, who).toBe(200);
+      expect(rest.body, who).toEqual(asNumbers);
+      for (const side of [rest.body.sent, rest.body.received]) {
+        expect(Number.isFinite(side.bytes)).toBe(true);
+      }
+      const socket = await openRawClient(server, { accessToken: user.accessToken });
+      try {
+        socket.send({ id: 1, method: 'query', params: { path: 'transfers.stats' } });
+        expect((await socket.reply(1)).result?.data, who).toEqual(asNumbers);
+      } finally {
+        socket.close();
+      }
+    }
+    // Old rows still list (each one is a safe integer).
+    const received = await bob.client.transfers.list.query({ direction: 'received', limit: 100 });
+    expect(received.items).toHaveLength(46);
+  });
+
+  it('answers even when stored sizes reach the largest bigint, as a finite number', async () => {
+    const [alice, bob] = await pair();
+    // Beyond anything the API ever took: only a hand-edited database holds this.
+    await server.app.deps.db.execute(
+      sql`insert into ${transfers} (sender_id, receiver_id, file_name, file_size, file_type, time_elapsed, transfer_type)
+          select ${alice.userId}::uuid, ${bob.userId}::uuid, 'huge.bin', 9223372036854775807, '', 1, 'Relay'
+          from generate_series(1, 3)`,
+    );
+    const stats = await bob.client.transfers.stats.query();
+    expect(stats.received.count).toBe(3);
+    expect(stats.received.bytes).toBe(Number(3n * 9223372036854775807n));
+    expect(Number.isFinite(stats.received.bytes)).toBe(true);
   });
 
   it('is all zeros for someone who never transferred anything', async () => {

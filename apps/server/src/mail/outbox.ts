@@ -1,6 +1,6 @@
 import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { mailOutbox } from '../db/schema.js';
+import { type MailPayload, mailOutbox } from '../db/schema.js';
 import { isDatabaseUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MailMessage } from './templates.js';
@@ -19,6 +19,19 @@ export async function enqueueMail(db: Database, message: MailMessage): Promise<v
     subject: message.subject,
     payload: message.payload,
   });
+}
+
+/**
+ * A provider's error, fit to be stored: without the message's code, token or link, should the
+ * provider echo what it was sent. The row outlives the message (SPEC §6.1, secrets at rest).
+ */
+export function storableError(error: unknown, payload: MailPayload | null): string {
+  let message = error instanceof Error ? error.message : String(error);
+  const secrets = [payload?.code, payload?.token].filter((s): s is string => Boolean(s));
+  for (const secret of secrets.flatMap((s) => [encodeURIComponent(s), s])) {
+    message = message.replaceAll(secret, '[redacted]');
+  }
+  return message.slice(0, 500);
 }
 
 /** 2 s, 4 s, 8 s … capped at 10 minutes, with ±20 % jitter so instances do not retry in step. */
@@ -106,12 +119,11 @@ export function startMailWorker(opts: {
     } catch (error) {
       const giveUp = row.attempts >= MAX_ATTEMPTS;
       const delay = backoffSeconds(row.attempts);
-      const message = error instanceof Error ? error.message : String(error);
       await db
         .update(mailOutbox)
         .set({
           status: giveUp ? 'failed' : 'pending',
-          lastError: message.slice(0, 500),
+          lastError: storableError(error, row.payload),
           lockedUntil: null,
           nextAttemptAt: sql`now() + make_interval(secs => ${delay})`,
           ...(giveUp ? { payload: null } : {}),

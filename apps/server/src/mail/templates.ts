@@ -26,7 +26,8 @@ export function verifyEmailMessage(
   return {
     kind: 'verify-email',
     to,
-    subject: `Your CryptWeb code: ${code}`,
+    // Never the code: subjects show in notifications and inbox lists, and stay in the outbox row.
+    subject: 'Your CryptWeb verification code',
     payload: {
       code,
       text: `Hi ${name},\n\nYour CryptWeb verification code is ${code}.\nIt expires in ${minutes} minutes.\n\nIf you did not sign up, ignore this email.`,

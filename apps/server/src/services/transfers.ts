@@ -114,16 +114,23 @@ export async function listTransfers(
   return { items, nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null };
 }
 
+/**
+ * Counts and bytes sent and received. `sum(bigint)` is a PostgreSQL numeric, exact at any size;
+ * it leaves the database as text and becomes the nearest double, which is exact up to 2^53 and a
+ * finite number well past anything stored (SPEC §6.1: stats never fail whatever others record).
+ */
 export async function transferStats(db: Database, userId: string) {
+  const sent = eq(transfers.senderId, userId);
+  const received = eq(transfers.receiverId, userId);
   const [row] = await db
     .select({
-      sentCount: sql<string>`count(*) filter (where ${transfers.senderId} = ${userId})`,
-      sentBytes: sql<string>`coalesce(sum(${transfers.fileSize}) filter (where ${transfers.senderId} = ${userId}), 0)`,
-      receivedCount: sql<string>`count(*) filter (where ${transfers.receiverId} = ${userId})`,
-      receivedBytes: sql<string>`coalesce(sum(${transfers.fileSize}) filter (where ${transfers.receiverId} = ${userId}), 0)`,
+      sentCount: sql<string>`(count(*) filter (where ${sent}))::text`,
+      sentBytes: sql<string>`coalesce(sum(${transfers.fileSize}) filter (where ${sent}), 0)::text`,
+      receivedCount: sql<string>`(count(*) filter (where ${received}))::text`,
+      receivedBytes: sql<string>`coalesce(sum(${transfers.fileSize}) filter (where ${received}), 0)::text`,
     })
     .from(transfers)
-    .where(or(eq(transfers.senderId, userId), eq(transfers.receiverId, userId)));
+    .where(or(sent, received));
   return {
     sent: { count: Number(row?.sentCount ?? 0), bytes: Number(row?.sentBytes ?? 0) },
     received: { count: Number(row?.receivedCount ?? 0), bytes: Number(row?.receivedBytes ?? 0) },
