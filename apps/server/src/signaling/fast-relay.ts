@@ -69,8 +69,11 @@ function handleMessage(socket: WebSocket, state: SocketContext, data: Buffer): b
   if ((typeof id !== 'number' && typeof id !== 'string') || !isRecord(params)) return false;
   const relay = typeof params.path === 'string' ? RELAYS.get(params.path) : undefined;
   const input = params.input;
-  // superjson's wire form of plain JSON is `{ json }`; anything with `meta` is tRPC's to decode.
-  if (!relay || !isRecord(input) || input.meta !== undefined) return false;
+  // superjson's wire form of plain JSON is exactly `{ json }`; anything else (with `meta`, or
+  // stray keys the strict input reader refuses) is tRPC's to decode or refuse.
+  if (!relay || !isRecord(input) || Object.keys(input).length !== 1 || !('json' in input)) {
+    return false;
+  }
   const parsed = relay.input.safeParse(input.json);
   if (!parsed.success) return false;
   const { hub, connectionPeers } = state.ctx;
