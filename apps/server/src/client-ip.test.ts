@@ -36,6 +36,14 @@ describe('client IP (SPEC §6.1 TRUST_PROXY)', () => {
     expect(trustOther(request('127.0.0.1', '203.0.113.9'))).toBe('127.0.0.1');
     expect(ipWith('::1')(request('::1', '2001:db8::5'))).toBe('2001:db8::5');
   });
+
+  it('entries written with a port or brackets are read; an entry that is no address falls back to the socket', () => {
+    const one = ipWith('true');
+    expect(one(request('127.0.0.1', '203.0.113.9:5555'))).toBe('203.0.113.9');
+    expect(one(request('127.0.0.1', '[2001:db8::5]:443'))).toBe('2001:db8::5');
+    expect(one(request('127.0.0.1', '[2001:db8::6]'))).toBe('2001:db8::6');
+    expect(one(request('127.0.0.1', 'garbage'))).toBe('127.0.0.1');
+  });
 });
 
 describe('rate-limit subjects', () => {

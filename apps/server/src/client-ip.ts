@@ -11,7 +11,7 @@ import type { TrustProxy } from './env.js';
  */
 export function createClientIp(trust: TrustProxy): (req: IncomingMessage) => string | undefined {
   if (trust === false || trust === 0) {
-    return (req) => normalize(req.socket.remoteAddress);
+    return (req) => normalize(remoteAddress(req));
   }
   // proxy-addr asks, hop by hop from the socket outwards, whether to believe the next entry.
   const trusted =
@@ -19,20 +19,44 @@ export function createClientIp(trust: TrustProxy): (req: IncomingMessage) => str
       ? (_address: string, hop: number) => hop < trust
       : proxyaddr.compile(trust);
   return (req) => {
-    if (!req.socket.remoteAddress) return undefined;
+    const socketAddress = remoteAddress(req);
+    if (!socketAddress) return undefined;
+    // What proxy-addr reads, with the address noted on arrival (the socket may be gone since).
+    const view = {
+      headers: req.headers,
+      connection: { remoteAddress: socketAddress },
+      socket: { remoteAddress: socketAddress },
+    } as unknown as IncomingMessage;
     try {
-      return normalize(proxyaddr(req, trusted));
+      // An entry that is no address (garbage, or a proxy that appends a port we cannot read)
+      // falls back to the socket's: never one shared "unknown" bucket for everyone.
+      return normalize(proxyaddr(view, trusted)) ?? normalize(socketAddress);
     } catch {
-      return normalize(req.socket.remoteAddress);
+      return normalize(socketAddress);
     }
   };
 }
 
+const arrived = new WeakMap<IncomingMessage, string | undefined>();
+
+/**
+ * Notes the peer's address as the request arrives: a client that resets its connection before
+ * the handler reads `req.socket.remoteAddress` must not leave the request without one.
+ */
+export function noteRemoteAddress(req: IncomingMessage): void {
+  arrived.set(req, req.socket.remoteAddress);
+}
+
+function remoteAddress(req: IncomingMessage): string | undefined {
+  return arrived.get(req) ?? req.socket.remoteAddress;
+}
+
+/** An address as written by proxies: bare, `[v6]`, `v4:port` or `[v6]:port`. */
 function normalize(ip: string | undefined): string | undefined {
   if (!ip) return undefined;
+  const bare = /^\[([^\]]+)\](?::\d+)?$/.exec(ip)?.[1] ?? /^([\d.]+):\d+$/.exec(ip)?.[1] ?? ip;
   try {
-    const parsed = ipaddr.process(ip);
-    return parsed.toString();
+    return ipaddr.process(bare).toString();
   } catch {
     return undefined;
   }

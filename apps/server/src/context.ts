@@ -99,7 +99,9 @@ export function createContextFactory(deps: Deps, sockets?: WeakMap<WebSocket, So
       userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : undefined,
       res: isWs ? undefined : (opts.res as ServerResponse),
       headers: opts.req.headers,
-      connectionParams: opts.info.connectionParams,
+      // Only a socket has connection params: over HTTP they would be a token in a URL (logs,
+      // history), which no caller needs.
+      connectionParams: isWs ? opts.info.connectionParams : null,
     };
     // Over HTTP one batch shares a context, so one check serves it. A socket checks its token and
     // session once, then keeps them while the token is unexpired and the session is not known to

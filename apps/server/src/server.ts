@@ -8,6 +8,7 @@ import type { DestinationStream } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { createMemoryBus } from './bus/memory.js';
 import { createPostgresBus } from './bus/postgres.js';
+import { noteRemoteAddress } from './client-ip.js';
 import { assignRequestId, createContextFactory, type Deps, type SocketContext } from './context.js';
 import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
@@ -190,6 +191,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const requestLog = logger.child({}, { redact: { paths: [], censor: '[redacted]' } });
   const server = createServer((req, res) => {
     const started = performance.now();
+    noteRemoteAddress(req);
     const requestId = assignRequestId(req);
     res.setHeader('x-request-id', requestId);
     res.once('finish', () => {
@@ -247,6 +249,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
+    noteRemoteAddress(req);
     assignRequestId(req);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });

@@ -148,6 +148,13 @@ describe('cookie-authenticated requests from other sites (SPEC §6.1 CSRF)', () 
     expect(await alive(victim)).toBe(false);
   });
 
+  it('an access token in the URL (connectionParams over HTTP) authenticates nothing', async () => {
+    const victim = await browserSignedIn();
+    const params = encodeURIComponent(JSON.stringify({ accessToken: victim.accessToken }));
+    const res = await fetchJson(`${server.url}/trpc/auth.me?connectionParams=${params}`);
+    expect(res.status).toBe(401);
+  });
+
   it('Bearer and anonymous calls are unaffected by Origin', async () => {
     const victim = await browserSignedIn();
     const bearer = await fetchJson(`${server.url}/trpc/sessions.list`, {

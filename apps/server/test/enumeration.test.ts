@@ -54,14 +54,14 @@ const resend = (email: string) =>
   server.client(from(nextIp())).auth.resendVerification.mutate({ email });
 
 describe('verifyEmail answers an unknown email as a real unverified one (SPEC §6.1)', () => {
-  it('five wrong codes, then CODE_ATTEMPTS_EXCEEDED, then a resend starts again: the same for both', async () => {
+  it('after a code is mailed: five wrong codes, then CODE_ATTEMPTS_EXCEEDED, twice over resends; the same for an unknown and a verified email', async () => {
     const real = await unverified();
+    const verified = await verifiedAccount(server, 'Verified');
     const unknown = uniqueEmail('nobody');
-    const sequence = async (email: string, code: string) => {
-      const before = await answers(email, 6, code);
+    const rounds = async (email: string, code: string) => {
+      const first = await answers(email, 6, code);
       await resend(email);
-      const after = await answers(email, 6, code);
-      return [...before, 'resend', ...after];
+      return [...first, 'resend', ...(await answers(email, 6, code))];
     };
     const expected = [
       ...Array(5).fill('CODE_INVALID'),
@@ -70,8 +70,18 @@ describe('verifyEmail answers an unknown email as a real unverified one (SPEC §
       ...Array(5).fill('CODE_INVALID'),
       'CODE_ATTEMPTS_EXCEEDED',
     ];
-    expect(await sequence(real.email, wrongCode(real.code))).toEqual(expected);
-    expect(await sequence(unknown, '000000')).toEqual(expected);
+    // The account was just mailed its code by signUp; the others ask for one first.
+    expect(await rounds(real.email, wrongCode(real.code))).toEqual(expected);
+    await resend(unknown);
+    expect(await rounds(unknown, '000000')).toEqual(expected);
+    await resend(verified.email);
+    expect(await rounds(verified.email, '000000')).toEqual(expected);
+  });
+
+  it('an email no code was mailed to lately answers CODE_EXPIRED, unknown or verified alike', async () => {
+    const verified = await verifiedAccount(server, 'Verified');
+    expect(await answers(uniqueEmail('nobody'), 3)).toEqual(Array(3).fill('CODE_EXPIRED'));
+    expect(await answers(verified.email, 3)).toEqual(Array(3).fill('CODE_EXPIRED'));
   });
 
   it('at most 15 wrong codes per email in 24 h across resends, then TOO_MANY_REQUESTS for both', async () => {
@@ -83,14 +93,15 @@ describe('verifyEmail answers an unknown email as a real unverified one (SPEC §
     ] as const) {
       const seen: string[] = [];
       for (let round = 0; round < 3; round++) {
-        seen.push(...(await answers(email, 5, code)));
         await resend(email);
+        seen.push(...(await answers(email, 5, code)));
       }
       expect(seen).toEqual(Array(15).fill('CODE_INVALID'));
+      await resend(email);
       expect(await answers(email, 1, code)).toEqual(['RATE_LIMITED']);
     }
     // The cap holds for the right code too: a code mailed now waits for the window.
-    const latest = await waitForMail(server.dataDir, real.email, 'verify-email', 4);
+    const latest = await waitForMail(server.dataDir, real.email, 'verify-email', 5);
     const data = await errorData(
       server.client(from(nextIp())).auth.verifyEmail.mutate({
         email: real.email,
@@ -161,7 +172,14 @@ describe('mail bombing (SPEC §6.1)', () => {
 describe('an unknown email’s code expires as a real one does', () => {
   let short: TestServer;
   beforeAll(async () => {
-    short = await startTestServer({ env: { EMAIL_CODE_TTL_SECONDS: '1' } });
+    short = await startTestServer({
+      env: {
+        EMAIL_CODE_TTL_SECONDS: '1',
+        RATE_LIMITS: JSON.stringify({
+          'resendVerification.email': { max: 100, windowSeconds: 60 },
+        }),
+      },
+    });
   });
   afterAll(() => short.stop());
 
@@ -169,9 +187,10 @@ describe('an unknown email’s code expires as a real one does', () => {
     const real = uniqueEmail('real');
     await short.client().auth.signUp.mutate({ name: 'Real', email: real, password: PASSWORD });
     const unknown = uniqueEmail('nobody');
+    await short.client().auth.resendVerification.mutate({ email: unknown });
     const reason = async (email: string) =>
       (await errorData(short.client().auth.verifyEmail.mutate({ email, code: '000000' }))).reason;
-    // The unknown email's code starts at its first check, as if it had just been mailed.
+    expect(await reason(real)).toBe('CODE_INVALID');
     expect(await reason(unknown)).toBe('CODE_INVALID');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await reason(real)).toBe('CODE_EXPIRED');

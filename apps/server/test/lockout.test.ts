@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientWithToken, PASSWORD, signInAs, verifiedAccount } from './support/accounts.js';
 import { errorData } from './support/errors.js';
+import { waitForMail } from './support/mailbox.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 // SPEC §6.1: strangers failing from many addresses never lock the owner's known device out; IPv6
 // clients are counted by their /64; re-authentication is limited per user.
 const WRONG = 'not the password at all';
+const NEW_PASSWORD = 'a brand new passphrase 42';
 
 let ipCounter = 0;
 /** A fresh IPv4 address per call, so each attempt has IP-keyed counters of its own. */
@@ -97,6 +99,30 @@ describe('behind a trusted proxy, with the default limits', () => {
       .client(from(nextIp()))
       .auth.signIn.mutate({ email: owner.email, password: PASSWORD });
     expect(other.user.email).toBe(owner.email);
+  });
+
+  it('after a password reset the account’s devices are strangers again', async () => {
+    const owner = await ownerWithKnownDevice();
+    await server.client(from(nextIp())).auth.forgotPassword.mutate({ email: owner.email });
+    const mail = await waitForMail(server.dataDir, owner.email, 'reset-password');
+    const token = /token=([\w-]+)/.exec(mail.text)?.[1] ?? '';
+    await server.client(from(nextIp())).auth.resetPassword.mutate({
+      token,
+      password: NEW_PASSWORD,
+      confirmPassword: NEW_PASSWORD,
+    });
+    // A known device would be refused at its 11th failure; a stranger counts against the
+    // account's 50 instead.
+    for (let attempt = 0; attempt < 11; attempt++) {
+      const data = await errorData(
+        server.client(from(nextIp())).auth.signIn.mutate({
+          email: owner.email,
+          password: WRONG,
+          device: { id: owner.deviceId },
+        }),
+      );
+      expect(data.reason).toBe('INVALID_CREDENTIALS');
+    }
   });
 
   it('IPv6 clients are counted by their /64: new addresses in one /64 share a limit', async () => {

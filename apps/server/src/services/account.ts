@@ -9,7 +9,7 @@ import type { SignUpInput } from '../schemas.js';
 import type { ServiceDeps } from './deps.js';
 import { hashPassword, isCommonPassword } from './passwords.js';
 import { limit, release } from './rate-limit.js';
-import { hmac, randomCode, sameHash, sha256 } from './secrets.js';
+import { emailKey, hmac, randomCode, sameHash } from './secrets.js';
 import { findUserByEmail, type PublicUser, toPublicUser, type UserRow } from './users.js';
 
 const MAX_CODE_ATTEMPTS = 5;
@@ -63,9 +63,9 @@ export async function signUp(
 
 /**
  * Checks a code. Every try is counted before the comparison (atomically), so concurrent guesses
- * cannot exceed the limit. An email with no code of its own (no account, or its code long swept)
- * answers from a phantom code with the same attempts and expiry, so unknown and real unverified
- * emails answer alike, CODE_ATTEMPTS_EXCEEDED included (SPEC §6.1).
+ * cannot exceed the limit. An email with no live code of its own (no account, a verified one, a
+ * code long swept) answers from a phantom code with the same attempts and expiry, so it answers as
+ * a real unverified account does, CODE_ATTEMPTS_EXCEEDED included (SPEC §6.1).
  */
 export async function verifyEmail(
   deps: ServiceDeps,
@@ -89,10 +89,12 @@ export async function verifyEmail(
   if (!user || !code) return verifyPhantom(deps, input);
   const presented = codeHash(deps, user.id, input.code);
 
-  // The same code presented again after success: idempotent, and only its holder learns it.
+  // The same code presented again after success: idempotent, and only its holder learns it. Any
+  // other code meets the phantom, as for an email without an account: a verified account must
+  // not answer unlike an unknown one.
   if (code.consumed) {
     if (sameHash(presented, code.codeHash)) return { verified: true, alreadyVerified: true };
-    throw new DomainError('CODE_INVALID');
+    return verifyPhantom(deps, input);
   }
   if (code.expired) throw new DomainError('CODE_EXPIRED');
   if (code.attempts >= MAX_CODE_ATTEMPTS) throw new DomainError('CODE_ATTEMPTS_EXCEEDED');
@@ -127,7 +129,7 @@ export async function verifyEmail(
  * before it is compared; a right code gives it back.
  */
 async function claimGuess(deps: ServiceDeps, email: string) {
-  const subject = sha256(email);
+  const subject = emailKey(deps.keys, email);
   await limit(deps, 'verifyEmail.email', subject);
   return { release: () => release(deps.db, 'verifyEmail.email', subject) };
 }
@@ -135,7 +137,7 @@ async function claimGuess(deps: ServiceDeps, email: string) {
 const phantomKey = (deps: ServiceDeps, email: string) =>
   hmac(deps.keys.hmac, `phantom-email-code:${email}`);
 
-/** A phantom code that starts now, as if an unverified account had just been mailed one. */
+/** A phantom code that starts now, as if an unverified account had just been mailed one (a resend). */
 function phantomValues(deps: ServiceDeps) {
   return {
     attempts: 0,
@@ -144,39 +146,38 @@ function phantomValues(deps: ServiceDeps) {
   };
 }
 
-/** The answers of a real unverified account, for an email that has no code: never a match. */
+/**
+ * The answers of a real unverified account, for an email that has no live code: never a match.
+ * Until a resend starts one, the phantom code is one mailed long ago, expired: what every real
+ * account that signed up more than EMAIL_CODE_TTL_SECONDS ago and never verified answers too.
+ * Probing writes nothing, as probing a real expired code writes nothing.
+ */
 async function verifyPhantom(
   deps: ServiceDeps,
   input: { email: string; code: string },
 ): Promise<never> {
   const { db } = deps;
-  const emailKey = phantomKey(deps, input.email);
-  await db
-    .insert(phantomEmailCodes)
-    .values({ emailKey, ...phantomValues(deps) })
-    .onConflictDoNothing();
+  const key = phantomKey(deps, input.email);
   const [phantom] = await db
     .select({
       attempts: phantomEmailCodes.attempts,
       expired: sql<boolean>`${phantomEmailCodes.expiresAt} <= now()`,
     })
     .from(phantomEmailCodes)
-    .where(eq(phantomEmailCodes.emailKey, emailKey));
-  if (phantom?.expired) throw new DomainError('CODE_EXPIRED');
-  if (!phantom || phantom.attempts >= MAX_CODE_ATTEMPTS) {
-    throw new DomainError('CODE_ATTEMPTS_EXCEEDED');
-  }
+    .where(eq(phantomEmailCodes.emailKey, key));
+  if (!phantom || phantom.expired) throw new DomainError('CODE_EXPIRED');
+  if (phantom.attempts >= MAX_CODE_ATTEMPTS) throw new DomainError('CODE_ATTEMPTS_EXCEEDED');
   await claimGuess(deps, input.email);
   const [counted] = await db
     .update(phantomEmailCodes)
     .set({ attempts: sql`${phantomEmailCodes.attempts} + 1` })
     .where(
-      sql`${phantomEmailCodes.emailKey} = ${emailKey} and ${phantomEmailCodes.attempts} < ${MAX_CODE_ATTEMPTS}`,
+      sql`${phantomEmailCodes.emailKey} = ${key} and ${phantomEmailCodes.attempts} < ${MAX_CODE_ATTEMPTS}`,
     )
     .returning({ emailKey: phantomEmailCodes.emailKey });
   if (!counted) throw new DomainError('CODE_ATTEMPTS_EXCEEDED');
   // The same keyed hash and constant-time compare a real code costs.
-  sameHash(codeHash(deps, emailKey, input.code), emailKey);
+  sameHash(codeHash(deps, key, input.code), key);
   throw new DomainError('CODE_INVALID');
 }
 
@@ -190,13 +191,13 @@ export async function resendVerification(
   ip: string | undefined,
 ): Promise<{ ok: true }> {
   await limit(deps, 'resendVerification.ip', rateLimitSubject(ip));
-  await limit(deps, 'resendVerification.email', sha256(email));
+  await limit(deps, 'resendVerification.email', emailKey(deps.keys, email));
   const user = await findUserByEmail(deps.db, email);
   if (user && !user.emailVerifiedAt) {
     await deps.db.transaction((tx) => issueCode(tx, deps, user));
     deps.mail.kick();
   } else {
-    // A verified account's code is only a phantom's once swept; either way the answer is reset.
+    // A verified account answers wrong codes from its phantom: a resend resets it as any other.
     const values = phantomValues(deps);
     await deps.db
       .insert(phantomEmailCodes)

@@ -9,10 +9,10 @@ import { passwordChangedMessage } from '../mail/templates.js';
 import type { SignInInput } from '../schemas.js';
 import { signAccessToken, verifyAccessToken } from './access-tokens.js';
 import type { ServiceDeps } from './deps.js';
-import { isKnownDevice, rememberDevice } from './known-devices.js';
+import { forgetDevices, isKnownDevice, rememberDevice } from './known-devices.js';
 import { hashPassword, isCommonPassword, spendPasswordCheck, verifyPassword } from './passwords.js';
 import { clear, limit, release } from './rate-limit.js';
-import { randomToken, sha256 } from './secrets.js';
+import { emailKey, randomToken, sha256 } from './secrets.js';
 import { type AuthSession, describeDevice, revokeAllSessions } from './sessions.js';
 import { findUserByEmail, findUserById, type PublicUser, toPublicUser } from './users.js';
 
@@ -63,19 +63,19 @@ export async function signIn(
 ): Promise<{ user: PublicUser; session: { id: string; deviceId: string } } & TokenPair> {
   const { db } = deps;
   const ip = rateLimitSubject(client.ip);
-  const emailKey = sha256(input.email);
+  const emailSubject = emailKey(deps.keys, input.email);
   // The browser's cookie, else the id a non-browser client keeps (SDK token store, CLI).
   const claimedDevice = client.deviceId ?? input.device?.id;
   const known = await isKnownDevice(db, input.email, claimedDevice);
   // A known device fails against its own budget instead of the account's: strangers failing from
   // many addresses exhaust `signIn.email`, never the owner's device (SPEC §6.1).
   const [accountLimit, accountSubject] = known
-    ? (['signIn.device', `${emailKey}:${claimedDevice}`] as const)
-    : (['signIn.email', emailKey] as const);
+    ? (['signIn.device', `${emailSubject}:${claimedDevice}`] as const)
+    : (['signIn.email', emailSubject] as const);
   await limit(deps, 'signIn.ip', ip);
   // Failure-only limits still claim the attempt before the password is checked, so concurrent
   // guesses cannot all slip past a count that has not been written yet; a success gives it back.
-  await limit(deps, 'signIn.emailIp', `${emailKey}:${ip}`);
+  await limit(deps, 'signIn.emailIp', `${emailSubject}:${ip}`);
   await limit(deps, accountLimit, accountSubject);
 
   const user = await findUserByEmail(db, input.email);
@@ -83,7 +83,7 @@ export async function signIn(
     ? await verifyPassword(input.password, user.passwordHash)
     : await spendPasswordCheck(input.password, deps.env.BCRYPT_COST);
   if (!user || !valid) throw new DomainError('INVALID_CREDENTIALS');
-  await clear(db, 'signIn.emailIp', `${emailKey}:${ip}`);
+  await clear(db, 'signIn.emailIp', `${emailSubject}:${ip}`);
   await release(db, accountLimit, accountSubject);
   if (!user.emailVerifiedAt) throw new DomainError('EMAIL_NOT_VERIFIED');
 
@@ -273,6 +273,7 @@ export async function changePassword(
       except: auth.sessionId,
       reason: 'password-changed',
     });
+    await forgetDevices(tx, user.id, auth.deviceId);
     await enqueueMail(tx, passwordChangedMessage(user.email, user.name, 'changed'));
     return ids;
   });

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { knownDevices, users } from '../db/schema.js';
 
@@ -26,4 +26,19 @@ export async function rememberDevice(db: Database, userId: string, deviceId: str
       target: [knownDevices.userId, knownDevices.deviceId],
       set: { lastSeenAt: sql`now()` },
     });
+}
+
+/**
+ * Forgets the account's devices (all but `except`): after a password reset or change, a device an
+ * intruder signed in with must not keep its exemption from the account's lockout.
+ */
+export async function forgetDevices(db: Database, userId: string, except?: string) {
+  await db
+    .delete(knownDevices)
+    .where(
+      and(
+        eq(knownDevices.userId, userId),
+        except === undefined ? undefined : ne(knownDevices.deviceId, except),
+      ),
+    );
 }

@@ -6,9 +6,10 @@ import { enqueueMail } from '../mail/outbox.js';
 import { passwordChangedMessage, resetPasswordMessage } from '../mail/templates.js';
 import type { ResetPasswordInput } from '../schemas.js';
 import type { ServiceDeps } from './deps.js';
+import { forgetDevices } from './known-devices.js';
 import { hashPassword, isCommonPassword } from './passwords.js';
 import { limit } from './rate-limit.js';
-import { randomToken, sha256 } from './secrets.js';
+import { emailKey, randomToken, sha256 } from './secrets.js';
 import { revokeAllSessions } from './sessions.js';
 import { findUserByEmail } from './users.js';
 
@@ -20,7 +21,7 @@ export async function forgotPassword(
 ): Promise<{ ok: true }> {
   // Per IP as well as per email: one address must not make us mail every account (SPEC §6.1).
   await limit(deps, 'forgotPassword.ip', rateLimitSubject(ip));
-  await limit(deps, 'forgotPassword.email', sha256(email));
+  await limit(deps, 'forgotPassword.email', emailKey(deps.keys, email));
   const user = await findUserByEmail(deps.db, email);
   if (!user) return { ok: true };
   const token = randomToken(32);
@@ -104,6 +105,7 @@ export async function resetPassword(
       .returning();
     if (!user) throw new DomainError('TOKEN_INVALID');
     const ids = await revokeAllSessions(tx, user.id, { reason: 'password-reset' });
+    await forgetDevices(tx, user.id);
     await enqueueMail(tx, passwordChangedMessage(user.email, user.name, 'reset'));
     return ids;
   });

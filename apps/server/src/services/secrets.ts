@@ -55,6 +55,14 @@ export function hmac(key: Buffer, value: string): string {
   return createHmac('sha256', key).update(value).digest('base64url');
 }
 
+/**
+ * What limits and counters key an email by: keyed, so the rate-limit table alone gives no list of
+ * addresses to a dictionary (an email has far too little entropy for a plain hash).
+ */
+export function emailKey(keys: Pick<Keys, 'hmac'>, email: string): string {
+  return hmac(keys.hmac, `email:${email}`);
+}
+
 /** Constant-time comparison of two hashes. */
 export function sameHash(a: string, b: string): boolean {
   const left = Buffer.from(a);
