@@ -18,6 +18,16 @@ export function sendJson(
   res.end(payload);
 }
 
+/** 413 for a body over MAX_BODY_BYTES; the connection closes, as its unread rest is not wanted. */
+export function sendTooLarge(res: ServerResponse): void {
+  sendJson(
+    res,
+    413,
+    { error: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body over 1 MiB' } },
+    { connection: 'close' },
+  );
+}
+
 /** A declared body over the limit is refused before a byte of it is read. */
 export function declaredBodyTooLarge(req: IncomingMessage): boolean {
   const length = Number(req.headers['content-length'] ?? 0);

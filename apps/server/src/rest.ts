@@ -5,7 +5,7 @@ import {
   type OpenAPIObject,
 } from 'trpc-to-openapi';
 import type { Env } from './env.js';
-import { MAX_BODY_BYTES, sendJson } from './http.js';
+import { MAX_BODY_BYTES, sendJson, sendTooLarge } from './http.js';
 import { createQueryTyper, pinCoercion, readJsonBody } from './rest-input.js';
 import { appRouter } from './routers/_app.js';
 
@@ -70,12 +70,7 @@ export function createRestHandler(options: {
     } else if (req.headers['content-type'] === 'application/json') {
       const body = await readJsonBody(req, MAX_BODY_BYTES);
       if (body === 'too-large') {
-        sendJson(
-          res,
-          413,
-          { error: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body over 1 MiB' } },
-          { connection: 'close' },
-        );
+        sendTooLarge(res);
         return;
       }
       req.body = body;

@@ -14,7 +14,7 @@ import { type DatabaseHandle, openDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import type { Env } from './env.js';
 import { DomainError } from './errors.js';
-import { applyCors, declaredBodyTooLarge, MAX_BODY_BYTES, sendJson } from './http.js';
+import { applyCors, declaredBodyTooLarge, MAX_BODY_BYTES, sendJson, sendTooLarge } from './http.js';
 import { createLogger, type Logger } from './logger.js';
 import { startMailWorker } from './mail/outbox.js';
 import { createTransport } from './mail/transports.js';
@@ -136,12 +136,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     if (applyCors(req, res, env.CORS_ORIGINS)) return;
     if (declaredBodyTooLarge(req)) {
       req.resume();
-      sendJson(
-        res,
-        413,
-        { error: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body over 1 MiB' } },
-        { connection: 'close' },
-      );
+      sendTooLarge(res);
       return;
     }
     if (url.pathname === '/trpc' || url.pathname.startsWith('/trpc/')) {

@@ -2,6 +2,7 @@ import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SignedInUser, signedInUser, signInAs } from './support/accounts.js';
 import { fetchJson, type Json } from './support/http.js';
+import { roomyLimits } from './support/limits.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { openRawClient } from './support/sig-raw.js';
 
@@ -14,11 +15,7 @@ import { openRawClient } from './support/sig-raw.js';
  * REST call, then REST, then tRPC again.
  */
 
-const RATE_LIMITS = JSON.stringify({
-  'signIn.ip': { max: 1000, windowSeconds: 900 },
-  'signUp.ip': { max: 1000, windowSeconds: 36_000 },
-  'verifyEmail.ip': { max: 1000, windowSeconds: 900 },
-});
+const RATE_LIMITS = roomyLimits();
 
 let server: TestServer;
 let alice: SignedInUser;

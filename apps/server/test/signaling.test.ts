@@ -13,6 +13,7 @@ import {
 } from './support/accounts.js';
 import { errorData } from './support/errors.js';
 import { fetchJson } from './support/http.js';
+import { roomyLimits } from './support/limits.js';
 import { waitForMail } from './support/mailbox.js';
 import { startTestServer, type TestServer, uniqueEmail } from './support/server.js';
 import { connectSigDevice, openDevice, type SigDevice } from './support/sig-device.js';
@@ -20,13 +21,8 @@ import { openRawClient, type RawClient } from './support/sig-raw.js';
 import { settle, since, sleep, startInBatches, until, within } from './support/sig-wait.js';
 
 /** Every request comes from 127.0.0.1: per-IP account limits must not trip over this file. */
-const ACCOUNT_LIMITS = {
-  'signIn.ip': { max: 10_000, windowSeconds: 900 },
-  'signUp.ip': { max: 10_000, windowSeconds: 36_000 },
-  'verifyEmail.ip': { max: 10_000, windowSeconds: 900 },
-};
 const rateLimits = (peer?: { perSecond: number; burst: number }) =>
-  JSON.stringify({ ...ACCOUNT_LIMITS, ...(peer ? { 'signaling.peer': peer } : {}) });
+  roomyLimits(peer ? { 'signaling.peer': peer } : {});
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

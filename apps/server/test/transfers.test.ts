@@ -8,15 +8,11 @@ import type { AppRouter } from '../src/routers/_app.js';
 import { clientWithToken, type SignedInUser, signedInUser } from './support/accounts.js';
 import { errorData } from './support/errors.js';
 import { fetchJson, type Json } from './support/http.js';
+import { roomyLimits } from './support/limits.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { openRawClient } from './support/sig-raw.js';
 
-/** Every request comes from 127.0.0.1: per-IP limits must not trip over the whole file. */
-const RATE_LIMITS = JSON.stringify({
-  'signIn.ip': { max: 1000, windowSeconds: 900 },
-  'signUp.ip': { max: 1000, windowSeconds: 36_000 },
-  'verifyEmail.ip': { max: 1000, windowSeconds: 900 },
-});
+const RATE_LIMITS = roomyLimits();
 
 type CompleteInput = inferRouterInputs<AppRouter>['transfers']['complete'];
 

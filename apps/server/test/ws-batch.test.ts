@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { peers } from '../src/db/schema.js';
 import { signedInUser, signInAs, verifiedAccount } from './support/accounts.js';
 import { fetchJson, type Json } from './support/http.js';
+import { roomyLimits } from './support/limits.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { openRawClient, type RawClient } from './support/sig-raw.js';
 import { until } from './support/sig-wait.js';
@@ -13,11 +14,7 @@ import { until } from './support/sig-wait.js';
  */
 const LIMIT = 20;
 
-const RATE_LIMITS = JSON.stringify({
-  'signIn.ip': { max: 1000, windowSeconds: 900 },
-  'signUp.ip': { max: 1000, windowSeconds: 36_000 },
-  'verifyEmail.ip': { max: 1000, windowSeconds: 900 },
-});
+const RATE_LIMITS = roomyLimits();
 
 let server: TestServer;
 beforeAll(async () => {

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { peers, refreshTokens } from '../src/db/schema.js';
 import { type SignedInUser, signedInUser } from './support/accounts.js';
+import { roomyLimits } from './support/limits.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { openRawClient, type RawClient } from './support/sig-raw.js';
 
@@ -12,11 +13,7 @@ import { openRawClient, type RawClient } from './support/sig-raw.js';
 const APP_ORIGIN = 'http://app.example.test';
 const CORS_ORIGIN = 'http://spa.example.test';
 
-const RATE_LIMITS = JSON.stringify({
-  'signIn.ip': { max: 1000, windowSeconds: 900 },
-  'signUp.ip': { max: 1000, windowSeconds: 36_000 },
-  'verifyEmail.ip': { max: 1000, windowSeconds: 900 },
-});
+const RATE_LIMITS = roomyLimits();
 
 let server: TestServer;
 beforeAll(async () => {

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { peers } from '../src/db/schema.js';
 import { type SignedInUser, signInAs, verifiedAccount } from './support/accounts.js';
 import { createTestDatabase, onPostgres } from './support/database.js';
+import { roomyLimits } from './support/limits.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { openRawClient, type RawClient, type RawResponse } from './support/sig-raw.js';
 import { until } from './support/sig-wait.js';
@@ -15,11 +16,8 @@ import { until } from './support/sig-wait.js';
 const PER_SESSION = 5;
 const PER_USER = 20;
 
-const RATE_LIMITS = JSON.stringify({
-  'signIn.ip': { max: 10_000, windowSeconds: 900 },
+const RATE_LIMITS = roomyLimits({
   'signIn.emailIp': { max: 10_000, windowSeconds: 900 },
-  'signUp.ip': { max: 10_000, windowSeconds: 36_000 },
-  'verifyEmail.ip': { max: 10_000, windowSeconds: 900 },
 });
 
 let server: TestServer;

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sessions } from '../src/db/schema.js';
 import { type SignedInUser, signedInUser, signInAs, verifiedAccount } from './support/accounts.js';
 import { onPostgres } from './support/database.js';
+import { roomyLimits } from './support/limits.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { openRawClient, type RawClient, type RawResponse } from './support/sig-raw.js';
 import { since, until } from './support/sig-wait.js';
@@ -18,11 +19,7 @@ const RECHECK_MS = 300;
 /** Slack for the query, the relay and the test's own polling on a loaded machine. */
 const MARGIN_MS = 1500;
 
-const RATE_LIMITS = JSON.stringify({
-  'signIn.ip': { max: 10_000, windowSeconds: 900 },
-  'signUp.ip': { max: 10_000, windowSeconds: 36_000 },
-  'verifyEmail.ip': { max: 10_000, windowSeconds: 900 },
-});
+const RATE_LIMITS = roomyLimits();
 
 let server: TestServer;
 beforeAll(async () => {

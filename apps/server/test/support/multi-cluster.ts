@@ -13,17 +13,14 @@ import WebSocket from 'ws';
 import type { AppRouter } from '../../src/routers/_app.js';
 import type { SignalingEvent } from '../../src/signaling/events.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { roomyLimits } from './limits.js';
 import type { Mail } from './mailbox.js';
 import { type ServerProcess, spawnServer } from './process.js';
 import { uniqueEmail } from './server.js';
 import type { Device } from './signaling.js';
 
 /** Every request comes from 127.0.0.1: per-IP limits must not trip over the whole file. */
-const RATE_LIMITS = JSON.stringify({
-  'signIn.ip': { max: 1000, windowSeconds: 900 },
-  'signUp.ip': { max: 1000, windowSeconds: 36_000 },
-  'verifyEmail.ip': { max: 1000, windowSeconds: 900 },
-});
+const RATE_LIMITS = roomyLimits();
 const JWT_SECRET = 'multi-instance-secret-of-at-least-32-bytes';
 const PASSWORD = 'correct horse battery staple';
 
