@@ -13,7 +13,11 @@ export interface SignalingConnection {
   readonly self: Peer;
   /** Calls `handler` for each event of `type`; returns an unsubscribe function. */
   on<T extends SignalingEvent['type']>(type: T, handler: (event: EventOf<T>) => void): () => void;
-  /** Resolves with the next event of `type` matching `predicate`. */
+  /**
+   * Resolves with the next event of `type` matching `predicate`. Rejects on timeout, on abort, or
+   * with `error` when the subscription ends first; a rejection for the end also reaches a caller
+   * that awaits only later, and is never reported as unhandled meanwhile.
+   */
   next<T extends SignalingEvent['type']>(
     type: T,
     predicate?: (event: EventOf<T>) => boolean,
@@ -40,7 +44,7 @@ export function connectSignaling(
   onEnd?: () => void,
 ): Promise<SignalingConnection> {
   const handlers = new Map<SignalingEvent['type'], Set<(event: SignalingEvent) => void>>();
-  /** Pending `next()` calls, rejected when the subscription ends: nothing else would settle them. */
+  /** Pending `next()` calls, ended when the subscription ends: nothing else would settle them. */
   const waiters = new Set<(reason: Error) => void>();
   let self: Peer | undefined;
   let failure: Error | undefined;
@@ -100,34 +104,52 @@ export function connectSignaling(
       },
       on,
       next(type, predicate, options = {}) {
-        return new Promise((resolveNext, rejectNext) => {
-          if (ended) {
-            rejectNext(failure ?? new Error('signaling is closed'));
-            return;
-          }
-          const settle = () => {
-            off();
-            clearTimeout(timer);
-            waiters.delete(fail);
-          };
-          const fail = (reason: unknown) => {
-            settle();
-            rejectNext(reason);
-          };
-          const timer = options.timeoutMs
-            ? setTimeout(
-                () => fail(new Error(`no ${type} event within ${options.timeoutMs} ms`)),
-                options.timeoutMs,
-              )
-            : undefined;
-          const off = on(type, (event) => {
-            if (predicate && !predicate(event)) return;
-            settle();
-            resolveNext(event);
-          });
-          waiters.add(fail);
-          options.signal?.addEventListener('abort', () => fail(options.signal?.reason));
+        let resolveNext: (event: EventOf<typeof type>) => void = () => {};
+        let rejectNext: (reason: unknown) => void = () => {};
+        const waiting = new Promise<EventOf<typeof type>>((resolve, reject) => {
+          resolveNext = resolve;
+          rejectNext = reject;
         });
+        // The end of the subscription comes from the server, whenever it likes: e.g. a revoked
+        // session's subscription may end before the revoke's own answer arrives, while the
+        // caller still awaits that answer and has not reached this wait yet. The caller gets
+        // the rejection when it awaits (and `error` keeps it); until then it is marked handled,
+        // so Node does not report it as unhandled.
+        const rejectForEnd = (reason: Error) => {
+          waiting.catch(() => {});
+          rejectNext(reason);
+        };
+        if (ended) {
+          rejectForEnd(failure ?? new Error('signaling is closed'));
+          return waiting;
+        }
+        const settle = () => {
+          off();
+          clearTimeout(timer);
+          waiters.delete(endWait);
+        };
+        const fail = (reason: unknown) => {
+          settle();
+          rejectNext(reason);
+        };
+        const endWait = (reason: Error) => {
+          settle();
+          rejectForEnd(reason);
+        };
+        const timer = options.timeoutMs
+          ? setTimeout(
+              () => fail(new Error(`no ${type} event within ${options.timeoutMs} ms`)),
+              options.timeoutMs,
+            )
+          : undefined;
+        const off = on(type, (event) => {
+          if (predicate && !predicate(event)) return;
+          settle();
+          resolveNext(event);
+        });
+        waiters.add(endWait);
+        options.signal?.addEventListener('abort', () => fail(options.signal?.reason));
+        return waiting;
       },
       offer: (to, sdp) => api.signaling.sendOffer.mutate({ to, offer: { type: 'offer', sdp } }),
       answer: (to, sdp) => api.signaling.sendAnswer.mutate({ to, answer: { type: 'answer', sdp } }),

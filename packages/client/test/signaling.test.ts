@@ -4,7 +4,9 @@ import {
   type Peer,
   reconnectDelay,
   type SignalingConnection,
+  TRPCClientError,
 } from '../src/index.js';
+import { connectSignaling } from '../src/signaling.js';
 import {
   clientError,
   PASSWORD,
@@ -177,6 +179,59 @@ describe('a client without a WebSocket implementation', () => {
     expect((await client.auth.me.query()).user.email).toBe(account.email);
     await expect(client.signaling.connect()).rejects.toThrow(/No WebSocket implementation/);
     await client.close();
+  });
+});
+
+/** A `signaling.events` subscription driven by hand: the test plays the server. */
+function handDrivenSignaling() {
+  let callbacks:
+    | { onData(event: unknown): void; onError(error: unknown): void; onComplete(): void }
+    | undefined;
+  const api = {
+    signaling: {
+      events: {
+        subscribe(_input: unknown, options: NonNullable<typeof callbacks>) {
+          callbacks = options;
+          return { unsubscribe() {} };
+        },
+      },
+    },
+  } as unknown as Parameters<typeof connectSignaling>[0];
+  const server = () => {
+    if (!callbacks) throw new Error('not subscribed');
+    return callbacks;
+  };
+  return { api, server };
+}
+
+describe('waits pending when the subscription ends', () => {
+  // Regression: the server may end a revoked session's subscription before it answers the
+  // revoke itself; a next() its caller was to await after that answer was reported as an
+  // unhandled rejection (whenever the subscription's error arrived first).
+  it('reject whoever awaits them later, and are never unhandled rejections', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { api, server } = handDrivenSignaling();
+      const connecting = connectSignaling(api);
+      const self = { peerId: 'peer-1', email: 'eve@example.test', name: 'Eve' };
+      server().onData({ type: 'ready', peerId: self.peerId, self });
+      const signal = await connecting;
+      const pending = signal.next('offer');
+      const ended = TRPCClientError.from(new Error('The session has ended'));
+      server().onError(ended);
+      const afterEnd = signal.next('answer');
+      // The caller is busy elsewhere meanwhile, past the point where Node reports rejections.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+
+      expect(signal.error).toBe(ended);
+      await expect(pending).rejects.toBe(ended);
+      await expect(afterEnd).rejects.toBe(ended);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });
 
