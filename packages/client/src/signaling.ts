@@ -127,6 +127,7 @@ export function connectSignaling(
           off();
           clearTimeout(timer);
           waiters.delete(endWait);
+          options.signal?.removeEventListener('abort', onAbort);
         };
         const fail = (reason: unknown) => {
           settle();
@@ -148,7 +149,9 @@ export function connectSignaling(
           resolveNext(event);
         });
         waiters.add(endWait);
-        options.signal?.addEventListener('abort', () => fail(options.signal?.reason));
+        const onAbort = () => fail(options.signal?.reason);
+        if (options.signal?.aborted) onAbort();
+        else options.signal?.addEventListener('abort', onAbort, { once: true });
         return waiting;
       },
       offer: (to, sdp) => api.signaling.sendOffer.mutate({ to, offer: { type: 'offer', sdp } }),

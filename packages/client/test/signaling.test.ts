@@ -233,6 +233,23 @@ describe('waits pending when the subscription ends', () => {
       process.off('unhandledRejection', onUnhandled);
     }
   });
+
+  it('an abort signal ends a wait, also one aborted before the wait began', async () => {
+    const { api, server } = handDrivenSignaling();
+    const connecting = connectSignaling(api);
+    const self = { peerId: 'peer-2', email: 'eve@example.test', name: 'Eve' };
+    server().onData({ type: 'ready', peerId: self.peerId, self });
+    const signal = await connecting;
+    const early = new AbortController();
+    early.abort(new Error('gave up before'));
+    await expect(signal.next('offer', undefined, { signal: early.signal })).rejects.toThrow(
+      'gave up before',
+    );
+    const late = new AbortController();
+    const waiting = signal.next('offer', undefined, { signal: late.signal });
+    late.abort(new Error('gave up'));
+    await expect(waiting).rejects.toThrow('gave up');
+  });
 });
 
 describe('reconnectDelay', () => {
