@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweepExpired } from '../src/services/sweeper.js';
 import { clientWithToken, type SignedInUser, signedInUser } from './support/accounts.js';
 import { errorData } from './support/errors.js';
 import { roomyLimits } from './support/limits.js';
@@ -240,6 +241,20 @@ describe('codes', () => {
       server.client().auth.verifyMfa.mutate({ challengeToken: 'made-up', totp: '123456' }),
     );
     expect(unknown.reason).toBe('MFA_CHALLENGE_INVALID');
+  });
+
+  it('the sweeper deletes challenges a day past their expiry', async () => {
+    const user = await enrolledUser();
+    await challengeFor(user);
+    const { db, env } = server.app.deps;
+    await db.execute(
+      sql`update mfa_challenges set expires_at = now() - interval '2 days' where user_id = ${user.userId}`,
+    );
+    expect((await sweepExpired(db, env)).mfaChallenges).toBeGreaterThanOrEqual(1);
+    const left = rowsOf(
+      await db.execute(sql`select 1 from mfa_challenges where user_id = ${user.userId}`),
+    );
+    expect(left).toHaveLength(0);
   });
 
   it('needs exactly one of totp and recoveryCode', async () => {
