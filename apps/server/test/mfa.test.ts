@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import * as OTPAuth from 'otpauth';
@@ -257,6 +259,20 @@ describe('codes', () => {
     expect(left).toHaveLength(0);
   });
 
+  it('two concurrent uses of one recovery code: exactly one wins', async () => {
+    const user = await enrolledUser();
+    const [a, b] = await Promise.all([challengeFor(user), challengeFor(user)]);
+    const code = user.recoveryCodes[1] ?? '';
+    const outcomes = await Promise.allSettled(
+      [a, b].map((challenge) =>
+        server
+          .client()
+          .auth.verifyMfa.mutate({ challengeToken: challenge.challengeToken, recoveryCode: code }),
+      ),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+  });
+
   it('needs exactly one of totp and recoveryCode', async () => {
     const data = await errorData(server.client().auth.verifyMfa.mutate({ challengeToken: 'x' }));
     expect(data.reason).toBe('INVALID_INPUT');
@@ -384,6 +400,11 @@ describe('re-authentication limit (reauth.user, SPEC §6.1)', () => {
 });
 
 describe('secrets at rest', () => {
+  it('the development DATA_ENCRYPTION_KEY is generated once into DATA_DIR', async () => {
+    const key = (await readFile(path.join(server.dataDir, 'data-encryption-key'), 'utf8')).trim();
+    expect(Buffer.from(key, 'base64')).toHaveLength(32);
+  });
+
   it('a dump of the new tables holds no TOTP secret, recovery code or challenge token', async () => {
     const user = await enrolledUser();
     const challenge = await challengeFor(user);
