@@ -77,11 +77,28 @@ export const verifyEmailOutput = z.object({
   verified: z.literal(true),
   alreadyVerified: z.boolean(),
 });
-export const signInOutput = tokenPair.extend({
+export const signedInOutput = tokenPair.extend({
   user: publicUser,
   session: z.object({ id: z.uuid(), deviceId: z.string() }),
 });
-export const meOutput = z.object({ user: publicUser, session: sessionView });
+/** The account has a second factor: finish with `auth.verifyMfa`; no session exists yet (SPEC §9). */
+export const mfaRequiredOutput = z.object({
+  mfaRequired: z.literal(true),
+  challengeToken: z.string(),
+  methods: z.array(z.enum(['totp', 'recovery'])),
+});
+export const signInOutput = z.union([signedInOutput, mfaRequiredOutput]);
+export const meOutput = z.object({
+  user: publicUser,
+  session: sessionView.extend({ mfa: z.boolean() }),
+});
+export const mfaStatusOutput = z.object({
+  totp: z.boolean(),
+  passkeys: z.number().int().nonnegative(),
+  recoveryCodesLeft: z.number().int().nonnegative(),
+});
+export const totpEnrollOutput = z.object({ secret: z.string(), otpauthUri: z.string() });
+export const recoveryCodesOutput = z.object({ recoveryCodes: z.array(z.string()) });
 export const revokeAllOutput = z.object({ revoked: z.array(z.uuid()) });
 export const transferListOutput = z.object({
   items: z.array(transferView),

@@ -100,12 +100,13 @@ describe('parseEnv', () => {
 
   it('demands a secret, real mail and https in production, alongside other errors', () => {
     expect(problemsOf({ NODE_ENV: 'production', PORT: '-1' }).sort()).toEqual(
-      ['APP_URL', 'JWT_SECRET', 'PORT', 'RESEND_API_KEY'].sort(),
+      ['APP_URL', 'DATA_ENCRYPTION_KEY', 'JWT_SECRET', 'PORT', 'RESEND_API_KEY'].sort(),
     );
     expect(() =>
       parseEnv({
         NODE_ENV: 'production',
         JWT_SECRET: 'x'.repeat(32),
+        DATA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
         RESEND_API_KEY: 're_123',
         APP_URL: 'https://files.example.com',
       }),

@@ -105,11 +105,23 @@ const schema = z
       .string()
       .refine((value) => Buffer.byteLength(value) >= 32, 'must be at least 32 bytes')
       .optional(),
+    /** 32 bytes, base64: encrypts TOTP secrets at rest (SPEC §9). */
+    DATA_ENCRYPTION_KEY: z
+      .string()
+      .trim()
+      .refine(
+        (value) =>
+          /^[A-Za-z0-9+/_-]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32,
+        'must be 32 bytes, base64-encoded',
+      )
+      .optional(),
     ACCESS_TOKEN_TTL_SECONDS: int(1, 86_400).default(900),
     REFRESH_TOKEN_TTL_SECONDS: int(60, 31_536_000).default(2_592_000),
     SESSION_IDLE_TTL_SECONDS: int(60, 31_536_000).default(604_800),
     EMAIL_CODE_TTL_SECONDS: int(1, 86_400).default(300),
     RESET_TOKEN_TTL_SECONDS: int(1, 604_800).default(1800),
+    // SPEC §9: a sign-in's second step must follow within 5 minutes; tests shorten it.
+    MFA_CHALLENGE_TTL_SECONDS: int(1, 3600).default(300),
     BCRYPT_COST: int(4, 16).default(12),
     MAIL_TRANSPORT: z.enum(['resend', 'file', 'console']).optional(),
     RESEND_API_KEY: z.string().min(1).optional(),
@@ -185,6 +197,9 @@ function productionProblems(input: Record<string, unknown>) {
   const problems: { variable: string; message: string }[] = [];
   if (input.JWT_SECRET === undefined) {
     problems.push({ variable: 'JWT_SECRET', message: 'is required in production' });
+  }
+  if (input.DATA_ENCRYPTION_KEY === undefined) {
+    problems.push({ variable: 'DATA_ENCRYPTION_KEY', message: 'is required in production' });
   }
   const transport = input.MAIL_TRANSPORT ?? (input.RESEND_API_KEY ? 'resend' : 'file');
   if (transport !== 'resend' || input.RESEND_API_KEY === undefined) {

@@ -28,6 +28,12 @@ export const REASONS = {
   TOO_MANY_PEERS: 'TOO_MANY_REQUESTS',
   CROSS_SITE_REQUEST: 'FORBIDDEN',
   UNSUPPORTED_CONTENT_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  MFA_ALREADY_ENABLED: 'CONFLICT',
+  MFA_NOT_ENABLED: 'BAD_REQUEST',
+  MFA_NOT_PENDING: 'BAD_REQUEST',
+  MFA_CODE_INVALID: 'BAD_REQUEST',
+  MFA_CHALLENGE_INVALID: 'BAD_REQUEST',
+  MFA_CHALLENGE_EXPIRED: 'BAD_REQUEST',
 } as const satisfies Record<string, TRPC_ERROR_CODE_KEY>;
 
 export type Reason = keyof typeof REASONS;
@@ -59,6 +65,12 @@ const MESSAGES: Record<Reason, string> = {
   TOO_MANY_PEERS: 'Too many open signaling subscriptions for this session or account',
   CROSS_SITE_REQUEST: 'Cookie-authenticated requests must come from an allowed origin',
   UNSUPPORTED_CONTENT_TYPE: 'Cookie-authenticated requests must send application/json',
+  MFA_ALREADY_ENABLED: 'Two-factor authentication is already on',
+  MFA_NOT_ENABLED: 'Two-factor authentication is off',
+  MFA_NOT_PENDING: 'Start the authenticator enrolment first',
+  MFA_CODE_INVALID: 'The code is invalid',
+  MFA_CHALLENGE_INVALID: 'This sign-in is no longer valid; sign in again',
+  MFA_CHALLENGE_EXPIRED: 'This sign-in has expired; sign in again',
 };
 
 export interface DomainErrorOptions {

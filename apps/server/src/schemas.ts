@@ -55,7 +55,31 @@ export const resetPasswordInput = z.object({
 export const revokeSessionInput = z.object({ sessionId: z.uuid('must be a session id') });
 export const revokeAllInput = z.object({ includeCurrent: z.boolean().default(true) }).nullish();
 
+/** A code from the authenticator, or a recovery code (SPEC §9); spaces and dashes are ignored. */
+const secondFactorCode = z.string().trim().min(6, 'is required').max(64);
+const totpCode = z
+  .string()
+  .trim()
+  .regex(/^\d{6}$/, 'must be 6 digits');
+export const enrollTotpInput = z.object({ currentPassword: anyPassword });
+export const confirmTotpInput = z.object({ code: totpCode });
+export const reauthWithCodeInput = z.object({
+  currentPassword: anyPassword,
+  code: secondFactorCode,
+});
+export const verifyMfaInput = z
+  .object({
+    challengeToken: z.string().trim().min(1, 'is required').max(512),
+    totp: totpCode.optional(),
+    recoveryCode: secondFactorCode.optional(),
+  })
+  .refine((value) => (value.totp === undefined) !== (value.recoveryCode === undefined), {
+    message: 'give either totp or recoveryCode',
+    path: ['totp'],
+  });
+
 export type SignUpInput = z.output<typeof signUpInput>;
+export type VerifyMfaInput = z.output<typeof verifyMfaInput>;
 export type SignInInput = z.output<typeof signInInput>;
 export type ResetPasswordInput = z.output<typeof resetPasswordInput>;
 

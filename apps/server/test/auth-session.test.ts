@@ -10,6 +10,7 @@ import { clientWithToken, signedInUser, signInAs, verifiedAccount } from './supp
 import { errorData } from './support/errors.js';
 import { roomyLimits } from './support/limits.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { sessionOf } from './support/signed-in.js';
 
 const RATE_LIMITS = roomyLimits();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -68,10 +69,12 @@ describe('auth.signIn', () => {
   it('returns the user, the session and a token pair whose expiries are Dates', async () => {
     const account = await verifiedAccount(server, 'Signer');
     const before = Date.now();
-    const result = await server.client().auth.signIn.mutate({
-      email: account.email,
-      password: account.password,
-    });
+    const result = sessionOf(
+      await server.client().auth.signIn.mutate({
+        email: account.email,
+        password: account.password,
+      }),
+    );
     const after = Date.now();
 
     expect(Object.keys(result).sort()).toEqual(
@@ -122,10 +125,12 @@ describe('auth.signIn', () => {
 
   it('issues an HS256 JWT carrying sub, sid, iat, exp, iss and aud', async () => {
     const account = await verifiedAccount(server);
-    const result = await server.client().auth.signIn.mutate({
-      email: account.email,
-      password: account.password,
-    });
+    const result = sessionOf(
+      await server.client().auth.signIn.mutate({
+        email: account.email,
+        password: account.password,
+      }),
+    );
     expect(decodeProtectedHeader(result.accessToken).alg).toBe('HS256');
     const claims = decodeJwt(result.accessToken);
     expect(claims).toMatchObject({
@@ -173,21 +178,25 @@ describe('auth.signIn', () => {
 
   it('compares the email case-insensitively, trimmed', async () => {
     const account = await verifiedAccount(server, 'CaseTest');
-    const result = await server.client().auth.signIn.mutate({
-      email: `  ${account.email.toUpperCase()} `,
-      password: account.password,
-    });
+    const result = sessionOf(
+      await server.client().auth.signIn.mutate({
+        email: `  ${account.email.toUpperCase()} `,
+        password: account.password,
+      }),
+    );
     expect(result.user.email).toBe(account.email);
     await expectAccepted(result.accessToken, result.session.id);
   });
 
   it('shows the device name given at sign-in in sessions.list', async () => {
     const account = await verifiedAccount(server);
-    const result = await server.client().auth.signIn.mutate({
-      email: account.email,
-      password: account.password,
-      device: { name: 'Work laptop' },
-    });
+    const result = sessionOf(
+      await server.client().auth.signIn.mutate({
+        email: account.email,
+        password: account.password,
+        device: { name: 'Work laptop' },
+      }),
+    );
     const list = await clientWithToken(server, result.accessToken).sessions.list.query();
     const mine = list.find((session) => session.id === result.session.id);
     expect(mine?.device.name).toBe('Work laptop');

@@ -7,6 +7,7 @@ import { type ErrorData, errorData } from './support/errors.js';
 import { roomyLimits } from './support/limits.js';
 import { waitForMail } from './support/mailbox.js';
 import { startTestServer, type TestServer, uniqueEmail } from './support/server.js';
+import { sessionOf } from './support/signed-in.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const COMMON_PASSWORDS = ['password123', 'qwertyuiop'];
@@ -225,7 +226,7 @@ describe('auth.verifyEmail', () => {
       verified: true,
       alreadyVerified: true,
     });
-    const signedIn = await client.auth.signIn.mutate({ email, password: PASSWORD });
+    const signedIn = sessionOf(await client.auth.signIn.mutate({ email, password: PASSWORD }));
     expect(signedIn.user.emailVerified).toBe(true);
   });
 

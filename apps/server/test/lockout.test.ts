@@ -4,6 +4,7 @@ import { clientWithToken, PASSWORD, signInAs, verifiedAccount } from './support/
 import { errorData } from './support/errors.js';
 import { waitForMail } from './support/mailbox.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { sessionOf } from './support/signed-in.js';
 
 // SPEC §6.1: strangers failing from many addresses never lock the owner's known device out; IPv6
 // clients are counted by their /64; re-authentication is limited per user.
@@ -29,9 +30,11 @@ describe('behind a trusted proxy, with the default limits', () => {
   async function ownerWithKnownDevice() {
     const account = await verifiedAccount(server, 'Owner');
     const deviceId = randomUUID();
-    const first = await server
-      .client(from(nextIp()))
-      .auth.signIn.mutate({ email: account.email, password: PASSWORD, device: { id: deviceId } });
+    const first = sessionOf(
+      await server
+        .client(from(nextIp()))
+        .auth.signIn.mutate({ email: account.email, password: PASSWORD, device: { id: deviceId } }),
+    );
     expect(first.session.deviceId).toBe(deviceId);
     return { ...account, deviceId };
   }
@@ -62,15 +65,19 @@ describe('behind a trusted proxy, with the default limits', () => {
     );
     expect(stranger.code).toBe('TOO_MANY_REQUESTS');
     // ...but the owner's device signs in, by its id (SDK, CLI) or by its cookie (browser).
-    const byId = await server.client(from(nextIp())).auth.signIn.mutate({
-      email: owner.email,
-      password: PASSWORD,
-      device: { id: owner.deviceId },
-    });
+    const byId = sessionOf(
+      await server.client(from(nextIp())).auth.signIn.mutate({
+        email: owner.email,
+        password: PASSWORD,
+        device: { id: owner.deviceId },
+      }),
+    );
     expect(byId.session.deviceId).toBe(owner.deviceId);
-    const byCookie = await server
-      .client({ ...from(nextIp()), cookie: `deviceId=${owner.deviceId}` })
-      .auth.signIn.mutate({ email: owner.email, password: PASSWORD });
+    const byCookie = sessionOf(
+      await server
+        .client({ ...from(nextIp()), cookie: `deviceId=${owner.deviceId}` })
+        .auth.signIn.mutate({ email: owner.email, password: PASSWORD }),
+    );
     expect(byCookie.session.deviceId).toBe(owner.deviceId);
   });
 
@@ -95,9 +102,11 @@ describe('behind a trusted proxy, with the default limits', () => {
     );
     expect(refused.code).toBe('TOO_MANY_REQUESTS');
     // Those failures were not the account's: a new device is not locked out by them.
-    const other = await server
-      .client(from(nextIp()))
-      .auth.signIn.mutate({ email: owner.email, password: PASSWORD });
+    const other = sessionOf(
+      await server
+        .client(from(nextIp()))
+        .auth.signIn.mutate({ email: owner.email, password: PASSWORD }),
+    );
     expect(other.user.email).toBe(owner.email);
   });
 

@@ -20,6 +20,7 @@ import {
   startResendStub,
 } from './support/resend-stub.js';
 import { startTestServer, type TestServer, uniqueEmail } from './support/server.js';
+import { sessionOf } from './support/signed-in.js';
 
 const API_KEY = 're_test_key';
 const FROM = 'CryptWeb <mail@cryptweb.test>';
@@ -212,7 +213,7 @@ describe('mail through Resend (SPEC §6, §7)', () => {
     await client().auth.signUp.mutate({ name: 'Secrecy', email, password: first });
     const code = codeIn(await stub.waitForDelivery(email));
     await client().auth.verifyEmail.mutate({ email, code });
-    const signedIn = await client().auth.signIn.mutate({ email, password: first });
+    const signedIn = sessionOf(await client().auth.signIn.mutate({ email, password: first }));
     const refreshed = await client().auth.refresh.mutate({ refreshToken: signedIn.refreshToken });
     expect((await client(refreshed.accessToken).auth.me.query()).user.email).toBe(email);
     await client(refreshed.accessToken).auth.changePassword.mutate({
@@ -230,7 +231,7 @@ describe('mail through Resend (SPEC §6, §7)', () => {
     );
     const token = tokenIn(resetMail);
     await client().auth.resetPassword.mutate({ token, password: third, confirmPassword: third });
-    const again = await client().auth.signIn.mutate({ email, password: third });
+    const again = sessionOf(await client().auth.signIn.mutate({ email, password: third }));
 
     // Every mail of the flow (code, reset link, two password-changed notices) went out and was logged.
     const rows = await sentRows(server, email, 4);

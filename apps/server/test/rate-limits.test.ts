@@ -8,6 +8,7 @@ import { errorData } from './support/errors.js';
 import { fetchJson, type Json } from './support/http.js';
 import { waitForMail } from './support/mailbox.js';
 import { startTestServer, type TestServer, uniqueEmail } from './support/server.js';
+import { sessionOf } from './support/signed-in.js';
 
 const WRONG = 'not the password at all';
 
@@ -125,11 +126,11 @@ describe('rate limits (SPEC §6) behind a trusted proxy', () => {
 
       // Another email from the same IP is unaffected.
       const other = await verifiedAccount();
-      const signedIn = await client.auth.signIn.mutate(other);
+      const signedIn = sessionOf(await client.auth.signIn.mutate(other));
       expect(signedIn.user.email).toBe(other.email);
 
       // The same email from another IP is unaffected: one stranger cannot lock the owner out.
-      const owner = await server.client(from(nextIp())).auth.signIn.mutate(account);
+      const owner = sessionOf(await server.client(from(nextIp())).auth.signIn.mutate(account));
       expect(owner.user.email).toBe(account.email);
     });
 
@@ -162,7 +163,7 @@ describe('rate limits (SPEC §6) behind a trusted proxy', () => {
           expect(data.reason).toBe('INVALID_CREDENTIALS');
         }
         // Without the reset, the second round would stand at 8 failures and be refused.
-        const signedIn = await client.auth.signIn.mutate(account);
+        const signedIn = sessionOf(await client.auth.signIn.mutate(account));
         expect(signedIn.user.email).toBe(account.email);
       }
     });
@@ -215,7 +216,7 @@ describe('rate limits (SPEC §6) behind a trusted proxy', () => {
 
       // The same prefix before another proxy-appended address: another client, signed in.
       const headers = from(`${spoofed}, ${b}`);
-      const signedIn = await server.client(headers).auth.signIn.mutate(account);
+      const signedIn = sessionOf(await server.client(headers).auth.signIn.mutate(account));
       expect(signedIn.user.email).toBe(account.email);
       const sessions = await clientWithToken(
         server,
@@ -233,7 +234,7 @@ describe('rate limits (SPEC §6) behind a trusted proxy', () => {
       const client = server.client(from(ip));
       const { max, windowSeconds } = LIMITS['signIn.ip'];
       for (let i = 0; i < 5; i++) {
-        const signedIn = await client.auth.signIn.mutate(account);
+        const signedIn = sessionOf(await client.auth.signIn.mutate(account));
         expect(signedIn.user.email).toBe(account.email);
       }
       // Distinct emails, so no per-email counter gets anywhere near its limit.
@@ -247,7 +248,7 @@ describe('rate limits (SPEC §6) behind a trusted proxy', () => {
       expectRateLimited(await rawMutation(server, 'auth.signIn', account, from(ip)), windowSeconds);
       await expectClientRateLimited(client.auth.signIn.mutate(account), windowSeconds);
 
-      const elsewhere = await server.client(from(nextIp())).auth.signIn.mutate(account);
+      const elsewhere = sessionOf(await server.client(from(nextIp())).auth.signIn.mutate(account));
       expect(elsewhere.user.email).toBe(account.email);
     });
   });

@@ -1,7 +1,7 @@
 import { type AppRouter, TRPCClientError } from '@cryptweb/client';
 
 type ErrorData = NonNullable<TRPCClientError<AppRouter>['data']>;
-/** Every stable `data.reason` the server sends (SPEC §3, §5). */
+/** Every stable `data.reason` the server sends (SPEC §3, §5, §9). */
 export type Reason = NonNullable<ErrorData['reason']>;
 
 /** What the person reads for each reason; a Record, so a reason added to the server fails the build here. */
@@ -34,6 +34,13 @@ const MESSAGES: Record<Reason, string> = {
   BATCH_TOO_LARGE: 'Too many requests at once. Reload the page and try again.',
   TOO_MANY_PEERS:
     'CryptWeb is open in too many tabs or devices for this account. Close one and try again.',
+  MFA_ALREADY_ENABLED: 'Two-factor authentication is already on for this account.',
+  MFA_NOT_ENABLED: 'Two-factor authentication is off for this account.',
+  MFA_NOT_PENDING: 'Start setting up your authenticator app first, then enter its code.',
+  MFA_CODE_INVALID:
+    'That code is not right. Enter the current code from your authenticator app, or an unused recovery code.',
+  MFA_CHALLENGE_INVALID: 'This sign-in is no longer valid. Sign in again.',
+  MFA_CHALLENGE_EXPIRED: 'This sign-in took too long and has expired. Sign in again.',
   CROSS_SITE_REQUEST: 'The server refused a request from this page. Reload it and try again.',
   UNSUPPORTED_CONTENT_TYPE: 'The server refused a request from this page. Reload it and try again.',
 };

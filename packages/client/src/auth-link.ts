@@ -4,12 +4,21 @@ import { observable } from '@trpc/server/observable';
 import { isDeviceId, randomDeviceId, type TokenStore } from './token-store.js';
 
 /** Calls that never trigger a refresh-and-retry: the refresh itself and the unauthenticated ones. */
-const NO_RETRY = new Set(['auth.signIn', 'auth.refresh', 'auth.signUp']);
+const NO_RETRY = new Set(['auth.signIn', 'auth.verifyMfa', 'auth.refresh', 'auth.signUp']);
+
+/**
+ * Calls whose answer carries a new pair of tokens. `auth.signIn` may answer `mfaRequired`
+ * instead (SPEC §9): no tokens, no session, nothing kept until `auth.verifyMfa` finishes it.
+ */
+const TOKEN_ANSWERS = new Set(['auth.signIn', 'auth.verifyMfa', 'auth.refresh']);
+
+/** Calls that start a new session once their tokens are kept. */
+const NEW_SESSION = new Set(['auth.signIn', 'auth.verifyMfa']);
 
 /** How a client proves who it is: `'token'` (its token store) or `'cookie'` (HttpOnly cookies). */
 export type AuthMode = 'token' | 'cookie';
 
-/** What `auth.signIn` and `auth.refresh` answer, as far as the client keeps it. */
+/** What `auth.signIn`, `auth.verifyMfa` and `auth.refresh` answer, as far as the client keeps it. */
 export interface TokenAnswer {
   accessToken: string;
   refreshToken: string;
@@ -137,10 +146,12 @@ function isUnauthorized(error: TRPCClientError<AppRouter>): boolean {
 }
 
 /**
- * Keeps tokens (signIn and refresh save them, signOut clears them), names the device on every
- * signIn (token mode), and answers an UNAUTHORIZED with one shared refresh, then a single retry
- * of the call. `onSessionChange` runs once the tokens of a new session (signIn) or of none
- * (signOut) are kept; a refresh keeps the session.
+ * Keeps tokens (signIn, verifyMfa and refresh save them, signOut clears them), names the device
+ * on every signIn (token mode; the server remembers it for the verifyMfa that finishes an
+ * `mfaRequired` sign-in), and answers an UNAUTHORIZED with one shared refresh, then a single
+ * retry of the call. `onSessionChange` runs once the tokens of a new session (signIn or
+ * verifyMfa) or of none (signOut) are kept; a refresh keeps the session, and an `mfaRequired`
+ * answer has none yet.
  */
 export function authLink(
   tokens: TokenManager,
@@ -170,7 +181,7 @@ export function authLink(
                   }
                 | undefined;
               if (
-                (op.path === 'auth.signIn' || op.path === 'auth.refresh') &&
+                TOKEN_ANSWERS.has(op.path) &&
                 typeof answer?.accessToken === 'string' &&
                 typeof answer.refreshToken === 'string'
               ) {
@@ -185,7 +196,7 @@ export function authLink(
                   typeof deviceId === 'string' ? deviceId : undefined,
                 );
                 deliverAfter(save, () => {
-                  if (op.path === 'auth.signIn') onSessionChange();
+                  if (NEW_SESSION.has(op.path)) onSessionChange();
                   observer.next(result);
                 });
               } else if (op.path === 'auth.signOut') {

@@ -11,6 +11,12 @@ export {
   reconnectDelay,
   type TokenModeOptions,
 } from './client.js';
+export {
+  isMfaRequired,
+  type MfaRequired,
+  type SignedInResult,
+  type SignInResult,
+} from './sign-in.js';
 export type {
   IceCandidate,
   Peer,

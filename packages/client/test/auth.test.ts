@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCryptwebClient, memoryTokenStore } from '../src/index.js';
-import { clientError, PASSWORD, signedInClient } from './support/accounts.js';
+import { clientError, PASSWORD, signedIn, signedInClient } from './support/accounts.js';
 import { mailedCode, startServer, type TestServer, uniqueEmail } from './support/server.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -51,11 +51,13 @@ describe('accounts through the SDK', () => {
     expect(wrong.data?.reason).toBe('INVALID_CREDENTIALS');
     expect(await store.get()).toBeNull();
 
-    const signIn = await client.auth.signIn.mutate({
-      email,
-      password: PASSWORD,
-      device: { name: 'vitest' },
-    });
+    const signIn = signedIn(
+      await client.auth.signIn.mutate({
+        email,
+        password: PASSWORD,
+        device: { name: 'vitest' },
+      }),
+    );
     expect(await store.get()).toEqual({
       accessToken: signIn.accessToken,
       refreshToken: signIn.refreshToken,

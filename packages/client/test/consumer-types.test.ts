@@ -102,6 +102,7 @@ async function typecheck(cwd: string, project: string) {
 const GOOD_CONSUMER = `import {
   type AppRouter,
   createCryptwebClient,
+  isMfaRequired,
   memoryTokenStore,
   type RouterInputs,
   type RouterOutputs,
@@ -119,7 +120,12 @@ export async function flow(): Promise<string> {
     password: 'long enough password',
     device: { name: 'consumer' },
   });
-  const expires: Date = signIn.accessTokenExpiresAt;
+  const signedIn = isMfaRequired(signIn)
+    ? await client.auth.verifyMfa.mutate({ challengeToken: signIn.challengeToken, totp: '123456' })
+    : signIn;
+  const expires: Date = signedIn.accessTokenExpiresAt;
+  const mfa: RouterOutputs['mfa']['status'] = await client.mfa.status.query();
+  const totpOn: boolean = mfa.totp;
   const me: RouterOutputs['auth']['me'] = await client.auth.me.query();
   // @ts-expect-error emailVerified is a boolean, so the output types are not \`any\`
   const notAString: string = me.user.emailVerified;
@@ -155,7 +161,7 @@ export async function flow(): Promise<string> {
   }
   await client.auth.signOut.mutate();
   await client.close();
-  return [expires, notAString, current, cursor, transfer.transferType, ready.peerId].join(' ');
+  return [expires, totpOn, notAString, current, cursor, transfer.transferType, ready.peerId].join(' ');
 }
 
 // A browser app on the HttpOnly cookies: no token store to reach for.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCryptwebClient } from '../src/index.js';
-import { clientError, PASSWORD, verifiedAccount } from './support/accounts.js';
+import { clientError, PASSWORD, signedIn, verifiedAccount } from './support/accounts.js';
 import { browserCookies } from './support/cookies.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -39,7 +39,9 @@ describe('cookie mode', () => {
     expect(client.authMode).toBe('cookie');
     expect(client.tokenStore).toBeNull();
 
-    const signIn = await client.auth.signIn.mutate({ email: account.email, password: PASSWORD });
+    const signIn = signedIn(
+      await client.auth.signIn.mutate({ email: account.email, password: PASSWORD }),
+    );
     expect(browser.cookies()).toMatchObject({
       accessToken: signIn.accessToken,
       refreshToken: signIn.refreshToken,
@@ -62,14 +64,18 @@ describe('cookie mode', () => {
     expect((await clientError(client.auth.me.query())).data?.code).toBe('UNAUTHORIZED');
 
     // Signing in again from this browser keeps its device.
-    const again = await client.auth.signIn.mutate({ email: account.email, password: PASSWORD });
+    const again = signedIn(
+      await client.auth.signIn.mutate({ email: account.email, password: PASSWORD }),
+    );
     expect(again.session.deviceId).toBe(signIn.session.deviceId);
     await client.close();
   });
 
   it('subscribes on a WebSocket that carries the cookies, with no token in connectionParams', async () => {
     const { account, browser, client } = await cookieClient(server, 'Socket');
-    const signIn = await client.auth.signIn.mutate({ email: account.email, password: PASSWORD });
+    const signIn = signedIn(
+      await client.auth.signIn.mutate({ email: account.email, password: PASSWORD }),
+    );
 
     // connect() resolves once the server said `ready`: the socket is authenticated.
     const connection = await client.signaling.connect();
@@ -96,7 +102,9 @@ describe('cookie mode when the access token expires', () => {
 
   it('answers concurrent UNAUTHORIZED calls with one refresh from the cookie, then retries them', async () => {
     const { account, browser, client } = await cookieClient(server, 'Expiring');
-    const signIn = await client.auth.signIn.mutate({ email: account.email, password: PASSWORD });
+    const signIn = signedIn(
+      await client.auth.signIn.mutate({ email: account.email, password: PASSWORD }),
+    );
     await sleep(3_100);
     const refreshesBefore = refreshCount(server);
     const requestsBefore = browser.requests.length;

@@ -8,7 +8,7 @@ import {
   localStorageTokenStore,
   memoryTokenStore,
 } from '../src/index.js';
-import { PASSWORD, verifiedAccount } from './support/accounts.js';
+import { PASSWORD, signedIn, verifiedAccount } from './support/accounts.js';
 import { startServer, type TestServer } from './support/server.js';
 
 const tokens = { accessToken: 'access.token.one', refreshToken: 'refresh-one' };
@@ -224,7 +224,9 @@ describe('persistent stores with a real server', () => {
     const account = await verifiedAccount(server, 'Filer');
     const file = path.join(dir, 'session.json');
     const first = createCryptwebClient({ url: server.url, tokenStore: fileTokenStore(file) });
-    const signIn = await first.auth.signIn.mutate({ email: account.email, password: PASSWORD });
+    const signIn = signedIn(
+      await first.auth.signIn.mutate({ email: account.email, password: PASSWORD }),
+    );
 
     const second = createCryptwebClient({ url: server.url, tokenStore: fileTokenStore(file) });
     expect((await second.auth.me.query()).session.id).toBe(signIn.session.id);
@@ -246,11 +248,13 @@ describe('persistent stores with a real server', () => {
       tokenStore: fileTokenStore(file),
       fetch: wire.fetch,
     });
-    const signIn = await first.auth.signIn.mutate({
-      email: account.email,
-      password: PASSWORD,
-      device: { name: 'build box' },
-    });
+    const signIn = signedIn(
+      await first.auth.signIn.mutate({
+        email: account.email,
+        password: PASSWORD,
+        device: { name: 'build box' },
+      }),
+    );
     // A new id, made before the first sign-in; then the one the server answered is kept.
     expect(wire.sent[0]).toEqual({ id: expect.stringMatching(UUID), name: 'build box' });
     expect(await fileTokenStore(file).getDeviceId?.()).toBe(signIn.session.deviceId);
@@ -283,9 +287,13 @@ describe('persistent stores with a real server', () => {
     const store = memoryTokenStore();
     const wire = signInDevices();
     const client = createCryptwebClient({ url: server.url, tokenStore: store, fetch: wire.fetch });
-    const signIn = await client.auth.signIn.mutate({ email: account.email, password: PASSWORD });
+    const signIn = signedIn(
+      await client.auth.signIn.mutate({ email: account.email, password: PASSWORD }),
+    );
     await client.auth.signOut.mutate();
-    const again = await client.auth.signIn.mutate({ email: account.email, password: PASSWORD });
+    const again = signedIn(
+      await client.auth.signIn.mutate({ email: account.email, password: PASSWORD }),
+    );
     expect(wire.sent.map((device) => device.id)).toEqual([
       expect.stringMatching(UUID),
       signIn.session.deviceId,
@@ -301,7 +309,9 @@ describe('persistent stores with a real server', () => {
     vi.stubGlobal('localStorage', storage);
     const account = await verifiedAccount(server, 'Browser');
     const client = createCryptwebClient({ url: server.url, tokenStore: localStorageTokenStore() });
-    const signIn = await client.auth.signIn.mutate({ email: account.email, password: PASSWORD });
+    const signIn = signedIn(
+      await client.auth.signIn.mutate({ email: account.email, password: PASSWORD }),
+    );
     expect(JSON.parse(storage.getItem('cryptweb.tokens') ?? '')).toEqual({
       accessToken: signIn.accessToken,
       refreshToken: signIn.refreshToken,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type CryptwebClient, memoryTokenStore } from '@cryptweb/client';
+import { type CryptwebClient, isMfaRequired, memoryTokenStore } from '@cryptweb/client';
 import { createClient } from '../lib/context.js';
 import { check, equal } from './assert.js';
 import type { Mailbox } from './mailbox.js';
@@ -86,6 +86,7 @@ export function createFlowContext(url: string, mail: Mailbox): FlowContext {
         password: user.password,
         device: { name: deviceName },
       });
+      check(!isMfaRequired(result), `${user.email} has no second factor, yet signIn asked for one`);
       return { client, sessionId: result.session.id, userId: result.user.id };
     },
     async close() {

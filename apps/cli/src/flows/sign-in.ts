@@ -1,3 +1,4 @@
+import { isMfaRequired } from '@cryptweb/client';
 import { check, equal, rejects } from './assert.js';
 import type { FlowContext } from './context.js';
 
@@ -22,6 +23,7 @@ export async function signInFlow(ctx: FlowContext) {
     password: alice.password,
     device: { name: 'e2e sign-in' },
   });
+  check(!isMfaRequired(result), 'signIn asked for a second factor that alice never enrolled');
   equal(result.user.email, alice.email, 'signIn user.email');
   check(result.accessTokenExpiresAt > new Date(), 'the access token is already expired');
   const stored = await client.tokenStore.get();

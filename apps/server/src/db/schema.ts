@@ -50,6 +50,8 @@ export const sessions = pgTable(
     expiresAt: timestamptz('expires_at').notNull(),
     revokedAt: timestamptz('revoked_at'),
     revokedReason: text('revoked_reason'),
+    /** How the session was proven (RFC 8176): `{pwd}`, `{pwd,otp}`; carried into access tokens. */
+    amr: text('amr').array().notNull().default(sql`'{pwd}'::text[]`),
   },
   (t) => [
     index('sessions_user_id_idx').on(t.userId, t.createdAt),
@@ -254,4 +256,55 @@ export const transfers = pgTable(
     index('transfers_sender_idx').on(t.senderId, t.completedAt.desc(), t.id.desc()),
     index('transfers_receiver_idx').on(t.receiverId, t.completedAt.desc(), t.id.desc()),
   ],
+);
+
+/**
+ * A user's authenticator (SPEC §9): pending until a first code confirms it. The secret is sealed
+ * with AES-256-GCM (DATA_ENCRYPTION_KEY, the user id as associated data); `lastUsedStep` is the
+ * newest TOTP time step accepted, so each step works once.
+ */
+export const mfaTotp = pgTable('mfa_totp', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  secretSealed: text('secret_sealed').notNull(),
+  lastUsedStep: bigint('last_used_step', { mode: 'number' }),
+  enabledAt: timestamptz('enabled_at'),
+  createdAt: createdAt(),
+});
+
+/** Single-use recovery codes, keyed hashes only: the codes themselves are shown once. */
+export const mfaRecoveryCodes = pgTable(
+  'mfa_recovery_codes',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    usedAt: timestamptz('used_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('mfa_recovery_codes_user_code_key').on(t.userId, t.codeHash)],
+);
+
+/**
+ * A sign-in waiting for its second factor: the password was right, no session exists yet. Stored
+ * hashed in the database so any instance can finish it; 5 wrong codes kill it.
+ */
+export const mfaChallenges = pgTable(
+  'mfa_challenges',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    deviceId: text('device_id').notNull(),
+    deviceName: text('device_name'),
+    attempts: integer('attempts').notNull().default(0),
+    expiresAt: timestamptz('expires_at').notNull(),
+    usedAt: timestamptz('used_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('mfa_challenges_expires_at_idx').on(t.expiresAt)],
 );

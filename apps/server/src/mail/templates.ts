@@ -1,6 +1,12 @@
 import type { MailPayload } from '../db/schema.js';
 
-export type MailKind = 'verify-email' | 'reset-password' | 'password-changed';
+export type MailKind =
+  | 'verify-email'
+  | 'reset-password'
+  | 'password-changed'
+  | 'mfa-enabled'
+  | 'mfa-disabled'
+  | 'recovery-code-used';
 
 export interface MailMessage {
   kind: MailKind;
@@ -83,4 +89,44 @@ export function passwordChangedMessage(
       ]),
     },
   };
+}
+
+/** A notice with no secret in it (SPEC §9: the mail never carries a code or a TOTP secret). */
+function notice(
+  kind: MailKind,
+  to: string,
+  subject: string,
+  name: string,
+  lines: string[],
+): MailMessage {
+  return {
+    kind,
+    to,
+    subject,
+    payload: {
+      text: `Hi ${name},\n\n${lines.join('\n')}`,
+      html: layout(subject, [`Hi ${escapeHtml(name)},`, ...lines.map(escapeHtml)]),
+    },
+  };
+}
+
+export function mfaEnabledMessage(to: string, name: string): MailMessage {
+  return notice('mfa-enabled', to, 'Two-factor authentication is on', name, [
+    'Two-factor authentication was just turned on for your CryptWeb account: signing in now also asks for a code from your authenticator app.',
+    'If this was not you, reset your password now.',
+  ]);
+}
+
+export function mfaDisabledMessage(to: string, name: string): MailMessage {
+  return notice('mfa-disabled', to, 'Two-factor authentication is off', name, [
+    'Two-factor authentication was just turned off for your CryptWeb account: signing in now asks only for your password.',
+    'If this was not you, reset your password now and turn it back on.',
+  ]);
+}
+
+export function recoveryCodeUsedMessage(to: string, name: string, left: number): MailMessage {
+  return notice('recovery-code-used', to, 'A recovery code was used', name, [
+    `One of your CryptWeb recovery codes was just used; ${left} unused ${left === 1 ? 'code remains' : 'codes remain'}.`,
+    'If this was not you, reset your password now and make new recovery codes.',
+  ]);
 }

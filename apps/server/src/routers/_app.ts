@@ -1,6 +1,7 @@
 import { router } from '../trpc.js';
 import { authRouter } from './auth.js';
 import { healthRouter } from './health.js';
+import { mfaRouter } from './mfa.js';
 import { sessionsRouter } from './sessions.js';
 import { signalingRouter } from './signaling.js';
 import { transfersRouter } from './transfers.js';
@@ -8,6 +9,7 @@ import { transfersRouter } from './transfers.js';
 export const appRouter = router({
   health: healthRouter,
   auth: authRouter,
+  mfa: mfaRouter,
   sessions: sessionsRouter,
   transfers: transfersRouter,
   signaling: signalingRouter,

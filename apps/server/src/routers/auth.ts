@@ -2,6 +2,7 @@ import {
   meOutput,
   ok,
   sessionIdOutput,
+  signedInOutput,
   signInOutput,
   signUpOutput,
   tokenPair,
@@ -17,9 +18,11 @@ import {
   signInInput,
   signUpInput,
   verifyEmailInput,
+  verifyMfaInput,
 } from '../schemas.js';
 import { resendVerification, signUp, verifyEmail } from '../services/account.js';
 import { changePassword, refresh, signIn } from '../services/auth.js';
+import { verifyMfa } from '../services/mfa-challenge.js';
 import { forgotPassword, resetPassword } from '../services/password-reset.js';
 import { currentUserAndSession, revokeSession } from '../services/sessions.js';
 import { authedProcedure, publicProcedure, rest, router } from '../trpc.js';
@@ -53,6 +56,21 @@ export const authRouter = router({
     .output(signInOutput)
     .mutation(async ({ ctx, input }) => {
       const result = await signIn(ctx, input, {
+        ip: ctx.request.ip,
+        userAgent: ctx.request.userAgent,
+        deviceId: deviceIdFromCookie(ctx.request.headers),
+      });
+      if (ctx.request.res && !('mfaRequired' in result))
+        setAuthCookies(ctx.request.res, ctx.env, result, result.session.deviceId);
+      return result;
+    }),
+
+  verifyMfa: publicProcedure
+    .meta(rest('POST', '/auth/mfa', 'Finish a sign-in with its second factor; sets cookies', open))
+    .input(verifyMfaInput)
+    .output(signedInOutput)
+    .mutation(async ({ ctx, input }) => {
+      const result = await verifyMfa(ctx, input, {
         ip: ctx.request.ip,
         userAgent: ctx.request.userAgent,
         deviceId: deviceIdFromCookie(ctx.request.headers),

@@ -22,11 +22,13 @@ const AUDIENCE = 'cryptweb';
 export interface AccessClaims {
   userId: string;
   sessionId: string;
+  /** How the session was proven (RFC 8176): `["pwd"]`, `["pwd","otp"]` (SPEC §9). */
+  amr?: string[];
   /** Unix seconds. */
   expiresAt?: number;
 }
 
-/** An HS256 JWT with sub, sid, iat, exp, iss and aud. */
+/** An HS256 JWT with sub, sid, amr, iat, exp, iss and aud. */
 export async function signAccessToken(
   key: Uint8Array,
   claims: AccessClaims,
@@ -34,7 +36,10 @@ export async function signAccessToken(
 ): Promise<{ token: string; expiresAt: Date }> {
   const issuedAt = Math.floor(Date.now() / 1000);
   const expiresAt = issuedAt + ttlSeconds;
-  const token = await new SignJWT({ sid: claims.sessionId })
+  const token = await new SignJWT({
+    sid: claims.sessionId,
+    ...(claims.amr ? { amr: claims.amr } : {}),
+  })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.userId)
     .setIssuer(ISSUER)

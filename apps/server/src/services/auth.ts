@@ -7,60 +7,43 @@ import { DomainError } from '../errors.js';
 import { enqueueMail } from '../mail/outbox.js';
 import { passwordChangedMessage } from '../mail/templates.js';
 import type { SignInInput } from '../schemas.js';
-import { signAccessToken, verifyAccessToken } from './access-tokens.js';
+import { verifyAccessToken } from './access-tokens.js';
 import type { ServiceDeps } from './deps.js';
-import { forgetDevices, isKnownDevice, rememberDevice } from './known-devices.js';
+import { forgetDevices, isKnownDevice } from './known-devices.js';
+import { createMfaChallenge } from './mfa-challenge.js';
 import { hashPassword, isCommonPassword, spendPasswordCheck, verifyPassword } from './passwords.js';
 import { clear, limit, release } from './rate-limit.js';
-import { emailKey, randomToken, sha256 } from './secrets.js';
-import { type AuthSession, describeDevice, revokeAllSessions } from './sessions.js';
-import { findUserByEmail, findUserById, type PublicUser, toPublicUser } from './users.js';
+import { emailKey, sha256 } from './secrets.js';
+import {
+  type ClientInfo,
+  issueTokens,
+  type SignedIn,
+  startSession,
+  type TokenPair,
+} from './session-start.js';
+import { type AuthSession, revokeAllSessions } from './sessions.js';
+import { enabledTotp } from './totp.js';
+import { findUserByEmail, findUserById } from './users.js';
+
+export type { ClientInfo, SignedIn, TokenPair };
 
 /** A rotated refresh token presented again within this window is a benign retry, not theft. */
 const REUSE_GRACE_SECONDS = 10;
 /** `lastUsedAt` is written at most this often per session, keeping the auth check read-only. */
 const TOUCH_INTERVAL_MS = 60_000;
 
-export interface TokenPair {
-  accessToken: string;
-  accessTokenExpiresAt: Date;
-  refreshToken: string;
-  refreshTokenExpiresAt: Date;
-}
-
-export interface ClientInfo {
-  ip: string | undefined;
-  userAgent: string | undefined;
-  /** From the `deviceId` cookie: the same browser keeps its device id across sign-ins. */
-  deviceId: string | undefined;
-}
-
-async function issueTokens(
-  deps: ServiceDeps,
-  db: Database,
-  session: { id: string; userId: string; expiresAt: Date },
-): Promise<TokenPair> {
-  const refreshToken = randomToken(32);
-  await db.insert(refreshTokens).values({ tokenHash: sha256(refreshToken), sessionId: session.id });
-  const access = await signAccessToken(
-    deps.keys.jwt,
-    { userId: session.userId, sessionId: session.id },
-    deps.env.ACCESS_TOKEN_TTL_SECONDS,
-  );
-  const idleEnd = Date.now() + deps.env.SESSION_IDLE_TTL_SECONDS * 1000;
-  return {
-    accessToken: access.token,
-    accessTokenExpiresAt: access.expiresAt,
-    refreshToken,
-    refreshTokenExpiresAt: new Date(Math.min(session.expiresAt.getTime(), idleEnd)),
-  };
+/** What `auth.signIn` answers when the account has a second factor: no session exists yet. */
+export interface MfaRequired {
+  mfaRequired: true;
+  challengeToken: string;
+  methods: ('totp' | 'recovery')[];
 }
 
 export async function signIn(
   deps: ServiceDeps,
   input: SignInInput,
   client: ClientInfo,
-): Promise<{ user: PublicUser; session: { id: string; deviceId: string } } & TokenPair> {
+): Promise<SignedIn | MfaRequired> {
   const { db } = deps;
   const ip = rateLimitSubject(client.ip);
   const emailSubject = emailKey(deps.keys, input.email);
@@ -88,27 +71,15 @@ export async function signIn(
   if (!user.emailVerifiedAt) throw new DomainError('EMAIL_NOT_VERIFIED');
 
   const deviceId = claimedDevice ?? randomUUID();
-  const device = describeDevice(client.userAgent);
-  const { env } = deps;
-  return db.transaction(async (tx) => {
-    await rememberDevice(tx, user.id, deviceId);
-    const [session] = await tx
-      .insert(sessions)
-      .values({
-        userId: user.id,
-        deviceId,
-        deviceName: input.device?.name ?? null,
-        browser: device.browser ?? null,
-        os: device.os ?? null,
-        deviceType: device.type ?? null,
-        ip: client.ip ?? null,
-        expiresAt: sql`now() + make_interval(secs => ${env.REFRESH_TOKEN_TTL_SECONDS})`,
-      })
-      .returning({ id: sessions.id, userId: sessions.userId, expiresAt: sessions.expiresAt });
-    if (!session) throw new Error('session insert returned nothing');
-    const tokens = await issueTokens(deps, tx, session);
-    return { user: toPublicUser(user), session: { id: session.id, deviceId }, ...tokens };
-  });
+  const deviceName = input.device?.name ?? null;
+  // SPEC §9: with a second factor the password only earns a challenge, never a session.
+  if (await enabledTotp(db, user.id)) {
+    const challengeToken = await createMfaChallenge(deps, user.id, { deviceId, deviceName });
+    return { mfaRequired: true, challengeToken, methods: ['totp', 'recovery'] };
+  }
+  return db.transaction((tx) =>
+    startSession(deps, tx, user, { deviceId, deviceName, client, amr: ['pwd'] }),
+  );
 }
 
 /**
@@ -128,6 +99,7 @@ export async function refresh(
       userId: sessions.userId,
       deviceId: sessions.deviceId,
       expiresAt: sessions.expiresAt,
+      amr: sessions.amr,
       revoked: sql<boolean>`${sessions.revokedAt} is not null`,
       expired: sql<boolean>`${sessions.expiresAt} <= now() or ${sessions.lastUsedAt} <= now() - make_interval(secs => ${env.SESSION_IDLE_TTL_SECONDS})`,
       rotated: sql<boolean>`${refreshTokens.rotatedAt} is not null`,
@@ -139,7 +111,12 @@ export async function refresh(
   if (!row || row.revoked) throw new DomainError('REFRESH_INVALID');
   if (row.expired) throw new DomainError('REFRESH_EXPIRED');
 
-  const session = { id: row.sessionId, userId: row.userId, expiresAt: row.expiresAt };
+  const session = {
+    id: row.sessionId,
+    userId: row.userId,
+    expiresAt: row.expiresAt,
+    amr: row.amr,
+  };
   const pair = await db.transaction(async (tx) => {
     if (!row.rotated) {
       // Losing this race to a concurrent refresh of the same token is the benign-retry case:

@@ -25,6 +25,8 @@ export const DEFAULT_LIMITS = {
   'forgotPassword.email': { max: 5, windowSeconds: HOUR },
   'forgotPassword.ip': { max: 10, windowSeconds: HOUR },
   'reauth.user': { max: 5, windowSeconds: 15 * 60 },
+  // The second sign-in step, per IP (SPEC §9); wrong codes also count against `reauth.user`.
+  'verifyMfa.ip': { max: 30, windowSeconds: 15 * 60 },
   'health.ip': { max: 60, windowSeconds: 60 },
 } satisfies Record<string, WindowLimit>;
 

@@ -95,7 +95,11 @@ export async function currentUserAndSession(db: Database, auth: AuthSession) {
         .innerJoin(users, eq(users.id, sessions.userId))
         .where(eq(sessions.id, auth.sessionId));
   if (!row) throw new DomainError('UNAUTHENTICATED');
-  return { user: toPublicUser(row.user), session: toSessionView(row.session, auth.sessionId) };
+  return {
+    user: toPublicUser(row.user),
+    // Anything besides the password (SPEC §9): `amr` holds more than `pwd`.
+    session: { ...toSessionView(row.session, auth.sessionId), mfa: row.session.amr.length > 1 },
+  };
 }
 
 /** Revokes one of the caller's own sessions; another user's id is indistinguishable from a missing one. */

@@ -5,6 +5,7 @@ import {
   emailCodes,
   knownDevices,
   mailOutbox,
+  mfaChallenges,
   passwordResetTokens,
   phantomEmailCodes,
   rateLimits,
@@ -17,11 +18,11 @@ import type { Logger } from '../logger.js';
 /** Rows past their use are kept this long (answers like TOKEN_USED stay exact meanwhile). */
 const KEEP = sql`interval '1 day'`;
 
-/** Deletes expired codes (real and phantom), reset tokens, devices unseen for a year, sessions, rate-limit windows, delivered mail, old bus payloads. */
+/** Deletes expired codes (real and phantom), reset tokens, sign-in challenges, devices unseen for a year, sessions, rate-limit windows, delivered mail, old bus payloads. */
 export async function sweepExpired(db: Database, env: Pick<Env, 'SESSION_IDLE_TTL_SECONDS'>) {
   const cutoff = sql`now() - ${KEEP}`;
-  const [codes, tokens, oldSessions, limits, mail, payloads, phantoms, devices] = await Promise.all(
-    [
+  const [codes, tokens, oldSessions, limits, mail, payloads, phantoms, devices, challenges] =
+    await Promise.all([
       db
         .delete(emailCodes)
         .where(lt(emailCodes.expiresAt, cutoff))
@@ -67,8 +68,11 @@ export async function sweepExpired(db: Database, env: Pick<Env, 'SESSION_IDLE_TT
         .delete(knownDevices)
         .where(lt(knownDevices.lastSeenAt, sql`now() - interval '1 year'`))
         .returning({ id: knownDevices.deviceId }),
-    ],
-  );
+      db
+        .delete(mfaChallenges)
+        .where(lt(mfaChallenges.expiresAt, cutoff))
+        .returning({ id: mfaChallenges.tokenHash }),
+    ]);
   return {
     emailCodes: codes.length,
     resetTokens: tokens.length,
@@ -78,6 +82,7 @@ export async function sweepExpired(db: Database, env: Pick<Env, 'SESSION_IDLE_TT
     busPayloads: payloads.length,
     phantomEmailCodes: phantoms.length,
     knownDevices: devices.length,
+    mfaChallenges: challenges.length,
   };
 }
 

@@ -3,6 +3,7 @@ import superjson from 'superjson';
 import type { AppRouter } from '../../src/routers/_app.js';
 import { waitForMail } from './mailbox.js';
 import { type TestServer, uniqueEmail } from './server.js';
+import { sessionOf } from './signed-in.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -58,10 +59,12 @@ export async function signInAs(
   account: { email: string; name: string; password: string },
   headers: Record<string, string> = {},
 ): Promise<SignedInUser> {
-  const result = await server.client(headers).auth.signIn.mutate({
-    email: account.email,
-    password: account.password,
-  });
+  const result = sessionOf(
+    await server.client(headers).auth.signIn.mutate({
+      email: account.email,
+      password: account.password,
+    }),
+  );
   return {
     ...account,
     userId: result.user.id,

@@ -6,7 +6,13 @@ export interface Mail {
   subject: string;
   text: string;
   html: string;
-  kind: 'verify-email' | 'reset-password' | 'password-changed';
+  kind:
+    | 'verify-email'
+    | 'reset-password'
+    | 'password-changed'
+    | 'mfa-enabled'
+    | 'mfa-disabled'
+    | 'recovery-code-used';
   code?: string;
   token?: string;
   sentAt: string;

@@ -18,6 +18,7 @@ import type { Mail } from './mailbox.js';
 import { type ServerProcess, spawnServer } from './process.js';
 import { uniqueEmail } from './server.js';
 import type { Device } from './signaling.js';
+import { sessionOf } from './signed-in.js';
 
 /** Every request comes from 127.0.0.1: per-IP limits must not trip over the whole file. */
 const RATE_LIMITS = roomyLimits();
@@ -151,10 +152,12 @@ export async function signInAt(
   url: string,
   account: { email: string; name: string; password: string },
 ): Promise<ClusterUser> {
-  const result = await clientAt(url).auth.signIn.mutate({
-    email: account.email,
-    password: account.password,
-  });
+  const result = sessionOf(
+    await clientAt(url).auth.signIn.mutate({
+      email: account.email,
+      password: account.password,
+    }),
+  );
   return {
     ...account,
     userId: result.user.id,

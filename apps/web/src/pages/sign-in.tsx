@@ -1,9 +1,10 @@
+import { isMfaRequired, type MfaRequired } from '@cryptweb/client';
 import { useState } from 'preact/hooks';
 import { useAuth } from '../auth.js';
 import { Field } from '../components/field.js';
 import { Notice, ProblemAlert, SubmitButton } from '../components/messages.js';
 import { Page } from '../components/page.js';
-import { fieldError } from '../errors.js';
+import { describeError, fieldError } from '../errors.js';
 import { useAction, useCountdown } from '../hooks.js';
 import { Link, navigate, useLocation } from '../router.js';
 
@@ -13,23 +14,83 @@ export function SignInPage() {
   const [email, setEmail] = useState(params.get('email') ?? '');
   const [password, setPassword] = useState('');
   const [deviceName, setDeviceName] = useState('');
+  /** Set when the password was right and the account asks for a second factor (SPEC §9). */
+  const [challenge, setChallenge] = useState<MfaRequired | null>(null);
+  const [code, setCode] = useState('');
   const { busy, problem, run } = useAction();
   const wait = useCountdown(problem);
+
+  const finish = async () => {
+    await auth.completeSignIn();
+    // From /sign-in go home; from a private page's URL, stay: it now shows that page.
+    if (route === 'sign-in') navigate('home', {}, { replace: true });
+  };
 
   const onSubmit = (event: Event) => {
     event.preventDefault();
     void run(async () => {
       const name = deviceName.trim();
-      await auth.client.auth.signIn.mutate({
+      const answer = await auth.client.auth.signIn.mutate({
         email,
         password,
         ...(name ? { device: { name } } : {}),
       });
-      await auth.completeSignIn();
-      // From /sign-in go home; from a private page's URL, stay: it now shows that page.
-      if (route === 'sign-in') navigate('home', {}, { replace: true });
+      if (isMfaRequired(answer)) {
+        setCode('');
+        setChallenge(answer);
+        return;
+      }
+      await finish();
     });
   };
+
+  const onSubmitCode = (event: Event) => {
+    event.preventDefault();
+    if (!challenge) return;
+    void run(async () => {
+      const trimmed = code.replace(/\s/g, '');
+      try {
+        await auth.client.auth.verifyMfa.mutate({
+          challengeToken: challenge.challengeToken,
+          // Six digits come from the app; anything else is one of the recovery codes.
+          ...(/^\d{6}$/.test(trimmed) ? { totp: trimmed } : { recoveryCode: code.trim() }),
+        });
+      } catch (error) {
+        // A dead challenge cannot be finished: back to the password, the message says why.
+        if (challengeIsDead(error)) setChallenge(null);
+        throw error;
+      }
+      await finish();
+    });
+  };
+
+  if (challenge) {
+    return (
+      <Page title="Two-factor authentication">
+        <ProblemAlert problem={problem} />
+        <form onSubmit={onSubmitCode} class="stack">
+          <Field
+            label="Authentication code"
+            hint="The 6-digit code from your authenticator app, or one of your recovery codes."
+            autoComplete="one-time-code"
+            required
+            maxLength={64}
+            value={code}
+            onValue={setCode}
+            error={fieldError(problem, 'totp') ?? fieldError(problem, 'recoveryCode')}
+          />
+          <SubmitButton busy={busy} wait={wait} busyLabel="Checking…">
+            Verify
+          </SubmitButton>
+        </form>
+        <p>
+          <button type="button" onClick={() => setChallenge(null)}>
+            Back to sign in
+          </button>
+        </p>
+      </Page>
+    );
+  }
 
   return (
     <Page title="Sign in">
@@ -101,4 +162,9 @@ export function SignInPage() {
       </p>
     </Page>
   );
+}
+
+function challengeIsDead(error: unknown): boolean {
+  const { reason } = describeError(error);
+  return reason === 'MFA_CHALLENGE_INVALID' || reason === 'MFA_CHALLENGE_EXPIRED';
 }

@@ -3,6 +3,9 @@ import {
   type AppRouter,
   type CryptwebClient,
   createCryptwebClient,
+  isMfaRequired,
+  type SignedInResult,
+  type SignInResult,
   type TokenStore,
   TRPCClientError,
 } from '../../src/index.js';
@@ -28,6 +31,13 @@ export async function verifiedAccount(server: TestServer, name = 'Tester'): Prom
   return { email, name, password: PASSWORD };
 }
 
+/** The session of a sign-in that must not ask for a second factor (a test account without one). */
+export function signedIn(result: SignInResult): SignedInResult {
+  if (isMfaRequired(result))
+    throw new Error('expected a session, the server asked for a second factor');
+  return result;
+}
+
 export interface SignedIn {
   account: Account;
   client: CryptwebClient;
@@ -45,10 +55,12 @@ export async function signedInClient(
     WebSocket: NodeWebSocket,
     ...(options.tokenStore ? { tokenStore: options.tokenStore } : {}),
   });
-  const result = await client.auth.signIn.mutate({
-    email: account.email,
-    password: account.password,
-  });
+  const result = signedIn(
+    await client.auth.signIn.mutate({
+      email: account.email,
+      password: account.password,
+    }),
+  );
   return { account, client, sessionId: result.session.id };
 }
 
