@@ -34,13 +34,15 @@ describe('error format', () => {
   });
 
   it('domain errors carry a stable reason next to code and httpStatus', async () => {
+    // An email no code was mailed to lately answers as an unverified account whose code expired
+    // (SPEC §6.1 Codes).
     const error = await rejection(
       server.client().auth.verifyEmail.mutate({ email: 'nobody@example.test', code: '123456' }),
     );
     expect(error.data).toMatchObject({
       code: 'BAD_REQUEST',
       httpStatus: 400,
-      reason: 'CODE_INVALID',
+      reason: 'CODE_EXPIRED',
     });
   });
 
