@@ -192,6 +192,7 @@ describe('stack traces', () => {
       APP_URL: 'https://files.example.test',
       JWT_SECRET: 'production-secret-that-is-at-least-32-bytes',
       RESEND_API_KEY: 're_unused',
+      DATA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
     };
     expect(parseEnv(production).EXPOSE_ERROR_STACKS).toBe(false);
     expect(() => parseEnv({ ...production, EXPOSE_ERROR_STACKS: 'true' })).toThrow(
@@ -209,6 +210,7 @@ describe('in production', () => {
         APP_URL: 'https://files.example.test',
         RESEND_API_KEY: 're_unused',
         RESEND_BASE_URL: 'http://127.0.0.1:9',
+        DATA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
       },
     });
   });
