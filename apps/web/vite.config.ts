@@ -2,9 +2,6 @@ import { defineConfig } from 'vite';
 
 // The API the dev server proxies to, so the app and the API share one origin in development.
 const api = process.env.CRYPTWEB_API_URL ?? 'http://127.0.0.1:4000';
-// The API accepts cookies and WebSocket upgrades only from its own origin (or CORS_ORIGINS): the
-// dev server, standing in for that origin, says so on what it forwards.
-const sameOrigin = { origin: new URL(api).origin };
 
 // JSX (automatic runtime, preact) comes from tsconfig.json's jsx and jsxImportSource.
 export default defineConfig({
@@ -14,8 +11,8 @@ export default defineConfig({
   server: {
     host: '127.0.0.1',
     proxy: {
-      '/trpc': { target: api, ws: true, headers: sameOrigin },
-      '/api': { target: api, headers: sameOrigin },
+      '/trpc': { target: api, ws: true },
+      '/api': { target: api },
       // Reset links point at APP_URL/reset-password; the server redirects them into the app.
       '/reset-password': { target: api },
     },
