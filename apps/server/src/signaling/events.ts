@@ -26,3 +26,6 @@ export type SignalingEvent =
 
 /** What a peer can send: everything but the server's own `ready` and `peer-status`. */
 export type RelayedEvent = Extract<SignalingEvent, { type: 'offer' | 'answer' | 'ice-candidate' }>;
+
+/** Whom a signaling message is for: every open peer of a user, or one peer. */
+export type Target = { email: string } | { peerId: string };

@@ -3,7 +3,7 @@ import type { SocketContext } from '../context.js';
 import { serialize } from '../wire.js';
 import type { Peer, RelayedEvent, SignalingEvent } from './events.js';
 import type { SignalingHub } from './hub.js';
-import type { LocalPeer } from './local-peer.js';
+import type { LocalPeer, SubscriptionWire } from './local-peer.js';
 import { type RelayName, relays } from './relays.js';
 
 /**
@@ -23,12 +23,6 @@ import { type RelayName, relays } from './relays.js';
 const RELAYS = new Map<string, (typeof relays)[RelayName]>(
   Object.entries(relays).map(([name, relay]) => [`signaling.${name}`, relay]),
 );
-
-/** Where a subscription's messages go: its id (and JSON-RPC marker) on its socket. */
-export interface SubscriptionWire {
-  id: number | string;
-  jsonrpc: '2.0' | undefined;
-}
 
 function replyHead(wire: SubscriptionWire): string {
   return `{"id":${JSON.stringify(wire.id)},${wire.jsonrpc ? '"jsonrpc":"2.0",' : ''}"result":{"type":"data","data":`;

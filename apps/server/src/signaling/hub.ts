@@ -7,14 +7,12 @@ import type { Env } from '../env.js';
 import { DomainError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AuthSession } from '../services/sessions.js';
-import type { Peer, RelayedEvent } from './events.js';
+import type { Peer, RelayedEvent, Target } from './events.js';
 import { type EndReason, LocalPeer } from './local-peer.js';
 import { announceOffline } from './offline.js';
 import { admitPeer } from './peer-admission.js';
 import { SessionWatch } from './session-watch.js';
 import { TokenBucket } from './token-bucket.js';
-
-export type Target = { email: string } | { peerId: string };
 
 const DEFAULT_BUDGET = { perSecond: 50, burst: 100 };
 

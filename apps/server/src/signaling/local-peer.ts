@@ -1,6 +1,11 @@
 import type { Peer, SignalingEvent } from './events.js';
-import type { SubscriptionWire } from './fast-relay.js';
 import type { TokenBucket } from './token-bucket.js';
+
+/** Where a subscription's messages go: its id (and JSON-RPC marker) on its socket. */
+export interface SubscriptionWire {
+  id: number | string;
+  jsonrpc: '2.0' | undefined;
+}
 
 /** Events waiting for a subscriber that does not keep up; past this the peer is cut off. */
 const MAX_QUEUED = 1000;

@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import { sendAnswerInput, sendIceCandidateInput, sendOfferInput } from '../schemas.js';
-import type { Peer, RelayedEvent } from './events.js';
-import type { Target } from './hub.js';
+import type { Peer, RelayedEvent, Target } from './events.js';
 
 /** A relay procedure: its input, and the event it becomes once the server names the sender. */
 interface Relay<S extends z.ZodType<{ to: Target }>> {
