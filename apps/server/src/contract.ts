@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authenticatorTransport } from './schemas.js';
 
 /**
  * Output schemas of SPEC §4: they document the REST surface (OpenAPI) and make sure nothing but
@@ -85,7 +86,7 @@ export const signedInOutput = tokenPair.extend({
 export const mfaRequiredOutput = z.object({
   mfaRequired: z.literal(true),
   challengeToken: z.string(),
-  methods: z.array(z.enum(['totp', 'recovery'])),
+  methods: z.array(z.enum(['totp', 'recovery', 'passkey'])),
 });
 export const signInOutput = z.union([signedInOutput, mfaRequiredOutput]);
 export const meOutput = z.object({
@@ -96,6 +97,46 @@ export const mfaStatusOutput = z.object({
   totp: z.boolean(),
   passkeys: z.number().int().nonnegative(),
   recoveryCodesLeft: z.number().int().nonnegative(),
+});
+export const passkeyView = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  createdAt: z.date(),
+  lastUsedAt: z.date().nullable(),
+});
+export const passkeyListOutput = z.array(passkeyView);
+
+/** WebAuthn options in their JSON form, as `@simplewebauthn/browser` takes them. */
+const credentialDescriptor = z.object({
+  id: z.string(),
+  type: z.literal('public-key'),
+  transports: z.array(authenticatorTransport).optional(),
+});
+const userVerification = z.enum(['discouraged', 'preferred', 'required']);
+export const passkeyCreationOptions = z.object({
+  rp: z.object({ id: z.string().optional(), name: z.string() }),
+  user: z.object({ id: z.string(), name: z.string(), displayName: z.string() }),
+  challenge: z.string(),
+  pubKeyCredParams: z.array(z.object({ alg: z.number(), type: z.literal('public-key') })),
+  timeout: z.number().optional(),
+  excludeCredentials: z.array(credentialDescriptor).optional(),
+  authenticatorSelection: z
+    .object({
+      authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+      requireResidentKey: z.boolean().optional(),
+      residentKey: z.enum(['discouraged', 'preferred', 'required']).optional(),
+      userVerification: userVerification.optional(),
+    })
+    .optional(),
+  attestation: z.enum(['none', 'indirect', 'direct', 'enterprise']).optional(),
+  extensions: z.object({ credProps: z.boolean().optional() }).optional(),
+});
+export const passkeyRequestOptions = z.object({
+  challenge: z.string(),
+  timeout: z.number().optional(),
+  rpId: z.string().optional(),
+  allowCredentials: z.array(credentialDescriptor).optional(),
+  userVerification: userVerification.optional(),
 });
 export const totpEnrollOutput = z.object({ secret: z.string(), otpauthUri: z.string() });
 export const recoveryCodesOutput = z.object({ recoveryCodes: z.array(z.string()) });

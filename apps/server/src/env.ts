@@ -130,6 +130,15 @@ const schema = z
     MAIL_FILE: z.string().min(1).optional(),
     APP_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4000'),
     CORS_ORIGINS: csv.pipe(z.array(z.url({ protocol: /^https?$/ }))).default([]),
+    // Passkeys (SPEC §9): the relying party is APP_URL's host and origin unless set.
+    WEBAUTHN_RP_ID: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^[a-z0-9.-]+$/, 'must be a host name (no scheme, port or path)')
+      .optional(),
+    WEBAUTHN_RP_NAME: z.string().trim().min(1).max(64).default('CryptWeb'),
+    WEBAUTHN_ORIGINS: csv.pipe(z.array(z.url({ protocol: /^https?$/ }))).optional(),
     TRUST_PROXY: trustProxy.default(false),
     RATE_LIMITS: rateLimits.optional(),
     STUN_URLS: csv.default(DEFAULT_STUN),
@@ -153,6 +162,11 @@ const schema = z
       MAIL_TRANSPORT: mailTransport,
       MAIL_FILE: value.MAIL_FILE ?? `${value.DATA_DIR.replace(/\/+$/, '')}/mail.jsonl`,
       RATE_LIMITS: value.RATE_LIMITS ?? {},
+      WEBAUTHN_RP_ID: value.WEBAUTHN_RP_ID ?? new URL(value.APP_URL).hostname,
+      WEBAUTHN_ORIGINS: (value.WEBAUTHN_ORIGINS?.length
+        ? value.WEBAUTHN_ORIGINS
+        : [value.APP_URL]
+      ).map((url) => new URL(url).origin),
     };
   });
 

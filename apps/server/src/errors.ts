@@ -34,6 +34,9 @@ export const REASONS = {
   MFA_CODE_INVALID: 'BAD_REQUEST',
   MFA_CHALLENGE_INVALID: 'BAD_REQUEST',
   MFA_CHALLENGE_EXPIRED: 'BAD_REQUEST',
+  PASSKEY_INVALID: 'BAD_REQUEST',
+  PASSKEY_NOT_FOUND: 'NOT_FOUND',
+  REAUTH_REQUIRED: 'FORBIDDEN',
 } as const satisfies Record<string, TRPC_ERROR_CODE_KEY>;
 
 export type Reason = keyof typeof REASONS;
@@ -71,6 +74,9 @@ const MESSAGES: Record<Reason, string> = {
   MFA_CODE_INVALID: 'The code is invalid',
   MFA_CHALLENGE_INVALID: 'This sign-in is no longer valid; sign in again',
   MFA_CHALLENGE_EXPIRED: 'This sign-in has expired; sign in again',
+  PASSKEY_INVALID: 'The passkey could not be verified',
+  PASSKEY_NOT_FOUND: 'No such passkey',
+  REAUTH_REQUIRED: 'Confirm your password first',
 };
 
 export interface DomainErrorOptions {

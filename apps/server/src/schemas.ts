@@ -67,16 +67,94 @@ export const reauthWithCodeInput = z.object({
   currentPassword: anyPassword,
   code: secondFactorCode,
 });
+
+/** WebAuthn's JSON encoding (SimpleWebAuthn's RegistrationResponseJSON/AuthenticationResponseJSON). */
+const base64url = (max: number) =>
+  z
+    .string()
+    .min(1, 'is required')
+    .max(max)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
+/** The ways an authenticator is reached, as WebAuthn lists them; others are dropped when stored. */
+export const authenticatorTransport = z.enum([
+  'ble',
+  'cable',
+  'hybrid',
+  'internal',
+  'nfc',
+  'smart-card',
+  'usb',
+]);
+export type AuthenticatorTransport = z.output<typeof authenticatorTransport>;
+const credentialFields = {
+  id: base64url(1024),
+  rawId: base64url(1024),
+  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+  // Only the extension CryptWeb reads is kept; browsers may report others, which are dropped.
+  clientExtensionResults: z
+    .object({ credProps: z.object({ rk: z.boolean().optional() }).optional() })
+    .default({}),
+  type: z.literal('public-key'),
+};
+export const registrationResponse = z.object({
+  ...credentialFields,
+  response: z.object({
+    clientDataJSON: base64url(8 * 1024),
+    attestationObject: base64url(64 * 1024),
+    authenticatorData: base64url(16 * 1024).optional(),
+    transports: z.array(z.string().max(32)).max(8).optional(),
+    publicKeyAlgorithm: z.number().int().optional(),
+    publicKey: base64url(8 * 1024).optional(),
+  }),
+});
+export const authenticationResponse = z.object({
+  ...credentialFields,
+  response: z.object({
+    clientDataJSON: base64url(8 * 1024),
+    authenticatorData: base64url(16 * 1024),
+    signature: base64url(2 * 1024),
+    userHandle: base64url(256).optional(),
+  }),
+});
+
+const challengeToken = z.string().trim().min(1, 'is required').max(512);
 export const verifyMfaInput = z
   .object({
-    challengeToken: z.string().trim().min(1, 'is required').max(512),
+    challengeToken,
     totp: totpCode.optional(),
     recoveryCode: secondFactorCode.optional(),
+    passkey: authenticationResponse.optional(),
   })
-  .refine((value) => (value.totp === undefined) !== (value.recoveryCode === undefined), {
-    message: 'give either totp or recoveryCode',
-    path: ['totp'],
-  });
+  .refine(
+    (value) =>
+      [value.totp, value.recoveryCode, value.passkey].filter((v) => v !== undefined).length === 1,
+    { message: 'give one of totp, recoveryCode or passkey', path: ['totp'] },
+  );
+
+const passkeyName = text().trim().min(1, 'must not be empty').max(64);
+export const passkeyRegistrationOptionsInput = z
+  .object({
+    /** Needed when the session's sign-in is older than 10 minutes (SPEC §9). */
+    currentPassword: anyPassword.optional(),
+  })
+  .nullish();
+export const registerPasskeyInput = z.object({
+  response: registrationResponse,
+  name: passkeyName,
+});
+export const passkeyIdInput = z.object({ id: z.uuid('must be a passkey id') });
+export const renamePasskeyInput = passkeyIdInput.extend({ name: passkeyName });
+export const removePasskeyInput = passkeyIdInput.extend({ currentPassword: anyPassword });
+export const passkeyOptionsInput = z
+  .object({
+    /** A sign-in waiting for its second factor: the options then list that account's passkeys. */
+    challengeToken: challengeToken.optional(),
+  })
+  .nullish();
+export const signInWithPasskeyInput = z.object({
+  response: authenticationResponse,
+  device: signInInput.shape.device,
+});
 
 export type SignUpInput = z.output<typeof signUpInput>;
 export type VerifyMfaInput = z.output<typeof verifyMfaInput>;

@@ -4,16 +4,31 @@ import { observable } from '@trpc/server/observable';
 import { isDeviceId, randomDeviceId, type TokenStore } from './token-store.js';
 
 /** Calls that never trigger a refresh-and-retry: the refresh itself and the unauthenticated ones. */
-const NO_RETRY = new Set(['auth.signIn', 'auth.verifyMfa', 'auth.refresh', 'auth.signUp']);
+const NO_RETRY = new Set([
+  'auth.signIn',
+  'auth.verifyMfa',
+  'auth.signInWithPasskey',
+  'auth.passkeyOptions',
+  'auth.refresh',
+  'auth.signUp',
+]);
 
 /**
  * Calls whose answer carries a new pair of tokens. `auth.signIn` may answer `mfaRequired`
  * instead (SPEC §9): no tokens, no session, nothing kept until `auth.verifyMfa` finishes it.
  */
-const TOKEN_ANSWERS = new Set(['auth.signIn', 'auth.verifyMfa', 'auth.refresh']);
+const TOKEN_ANSWERS = new Set([
+  'auth.signIn',
+  'auth.verifyMfa',
+  'auth.signInWithPasskey',
+  'auth.refresh',
+]);
 
 /** Calls that start a new session once their tokens are kept. */
-const NEW_SESSION = new Set(['auth.signIn', 'auth.verifyMfa']);
+const NEW_SESSION = new Set(['auth.signIn', 'auth.verifyMfa', 'auth.signInWithPasskey']);
+
+/** Sign-ins that name the device they run on (token mode). */
+const NAMES_DEVICE = new Set(['auth.signIn', 'auth.signInWithPasskey']);
 
 /** How a client proves who it is: `'token'` (its token store) or `'cookie'` (HttpOnly cookies). */
 export type AuthMode = 'token' | 'cookie';
@@ -233,7 +248,7 @@ export function authLink(
           });
           unsubscribe = () => subscription.unsubscribe();
         };
-        if (op.path === 'auth.signIn') {
+        if (NAMES_DEVICE.has(op.path)) {
           // Every sign-in names this device (token mode), so the account knows it next time.
           tokens.deviceId().then(
             (deviceId) => {

@@ -12,6 +12,13 @@ export {
   type TokenModeOptions,
 } from './client.js';
 export {
+  addPasskey,
+  browserSupportsPasskeys,
+  type Passkey,
+  signInWithPasskey,
+  verifyMfaWithPasskey,
+} from './passkeys.js';
+export {
   isMfaRequired,
   type MfaRequired,
   type SignedInResult,

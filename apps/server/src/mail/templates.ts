@@ -6,7 +6,9 @@ export type MailKind =
   | 'password-changed'
   | 'mfa-enabled'
   | 'mfa-disabled'
-  | 'recovery-code-used';
+  | 'recovery-code-used'
+  | 'passkey-added'
+  | 'passkey-removed';
 
 export interface MailMessage {
   kind: MailKind;
@@ -128,5 +130,19 @@ export function recoveryCodeUsedMessage(to: string, name: string, left: number):
   return notice('recovery-code-used', to, 'A recovery code was used', name, [
     `One of your CryptWeb recovery codes was just used; ${left} unused ${left === 1 ? 'code remains' : 'codes remain'}.`,
     'If this was not you, reset your password now and make new recovery codes.',
+  ]);
+}
+
+export function passkeyAddedMessage(to: string, name: string, passkey: string): MailMessage {
+  return notice('passkey-added', to, 'A passkey was added', name, [
+    `A passkey named "${passkey}" was just added to your CryptWeb account: it can now sign you in.`,
+    'If this was not you, remove it from your security settings and reset your password now.',
+  ]);
+}
+
+export function passkeyRemovedMessage(to: string, name: string, passkey: string): MailMessage {
+  return notice('passkey-removed', to, 'A passkey was removed', name, [
+    `The passkey named "${passkey}" was just removed from your CryptWeb account.`,
+    'If this was not you, reset your password now.',
   ]);
 }

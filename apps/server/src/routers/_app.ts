@@ -2,6 +2,7 @@ import { router } from '../trpc.js';
 import { authRouter } from './auth.js';
 import { healthRouter } from './health.js';
 import { mfaRouter } from './mfa.js';
+import { passkeysRouter } from './passkeys.js';
 import { sessionsRouter } from './sessions.js';
 import { signalingRouter } from './signaling.js';
 import { transfersRouter } from './transfers.js';
@@ -10,6 +11,7 @@ export const appRouter = router({
   health: healthRouter,
   auth: authRouter,
   mfa: mfaRouter,
+  passkeys: passkeysRouter,
   sessions: sessionsRouter,
   transfers: transfersRouter,
   signaling: signalingRouter,

@@ -1,6 +1,8 @@
+import type { Context } from '../context.js';
 import {
   meOutput,
   ok,
+  passkeyRequestOptions,
   sessionIdOutput,
   signedInOutput,
   signInOutput,
@@ -13,21 +15,45 @@ import { cookieCredential } from '../csrf.js';
 import {
   changePasswordInput,
   emailInput,
+  passkeyOptionsInput,
   refreshInput,
   resetPasswordInput,
   signInInput,
+  signInWithPasskeyInput,
   signUpInput,
   verifyEmailInput,
   verifyMfaInput,
 } from '../schemas.js';
 import { resendVerification, signUp, verifyEmail } from '../services/account.js';
-import { changePassword, refresh, signIn } from '../services/auth.js';
-import { verifyMfa } from '../services/mfa-challenge.js';
+import {
+  type ClientInfo,
+  changePassword,
+  refresh,
+  type SignedIn,
+  signIn,
+} from '../services/auth.js';
+import { challengedUser, verifyMfa } from '../services/mfa-challenge.js';
+import { passkeySignInOptions, signInWithPasskey } from '../services/passkeys.js';
 import { forgotPassword, resetPassword } from '../services/password-reset.js';
 import { currentUserAndSession, revokeSession } from '../services/sessions.js';
 import { authedProcedure, publicProcedure, rest, router } from '../trpc.js';
 
 const open = { protect: false };
+
+/** Who is signing in from where: the address, the browser, and the device cookie if any. */
+function clientInfo(ctx: Context): ClientInfo {
+  return {
+    ip: ctx.request.ip,
+    userAgent: ctx.request.userAgent,
+    deviceId: deviceIdFromCookie(ctx.request.headers),
+  };
+}
+
+/** A finished sign-in also sets the browser's cookies when it came over HTTP. */
+function withCookies(ctx: Context, result: SignedIn): SignedIn {
+  if (ctx.request.res) setAuthCookies(ctx.request.res, ctx.env, result, result.session.deviceId);
+  return result;
+}
 
 export const authRouter = router({
   signUp: publicProcedure
@@ -55,30 +81,38 @@ export const authRouter = router({
     .input(signInInput)
     .output(signInOutput)
     .mutation(async ({ ctx, input }) => {
-      const result = await signIn(ctx, input, {
-        ip: ctx.request.ip,
-        userAgent: ctx.request.userAgent,
-        deviceId: deviceIdFromCookie(ctx.request.headers),
-      });
-      if (ctx.request.res && !('mfaRequired' in result))
-        setAuthCookies(ctx.request.res, ctx.env, result, result.session.deviceId);
-      return result;
+      const result = await signIn(ctx, input, clientInfo(ctx));
+      return 'mfaRequired' in result ? result : withCookies(ctx, result);
     }),
 
   verifyMfa: publicProcedure
     .meta(rest('POST', '/auth/mfa', 'Finish a sign-in with its second factor; sets cookies', open))
     .input(verifyMfaInput)
     .output(signedInOutput)
+    .mutation(async ({ ctx, input }) =>
+      withCookies(ctx, await verifyMfa(ctx, input, clientInfo(ctx))),
+    ),
+
+  passkeyOptions: publicProcedure
+    .meta(
+      rest('POST', '/auth/passkey/options', 'WebAuthn request options for a passkey sign-in', open),
+    )
+    .input(passkeyOptionsInput)
+    .output(passkeyRequestOptions)
     .mutation(async ({ ctx, input }) => {
-      const result = await verifyMfa(ctx, input, {
-        ip: ctx.request.ip,
-        userAgent: ctx.request.userAgent,
-        deviceId: deviceIdFromCookie(ctx.request.headers),
-      });
-      if (ctx.request.res)
-        setAuthCookies(ctx.request.res, ctx.env, result, result.session.deviceId);
-      return result;
+      const forUser = input?.challengeToken
+        ? await challengedUser(ctx.db, input.challengeToken)
+        : undefined;
+      return passkeySignInOptions(ctx, ctx.request.ip, forUser);
     }),
+
+  signInWithPasskey: publicProcedure
+    .meta(rest('POST', '/auth/passkey', 'Sign in with a passkey, no password; sets cookies', open))
+    .input(signInWithPasskeyInput)
+    .output(signedInOutput)
+    .mutation(async ({ ctx, input }) =>
+      withCookies(ctx, await signInWithPasskey(ctx, input, clientInfo(ctx))),
+    ),
 
   refresh: publicProcedure
     .meta(

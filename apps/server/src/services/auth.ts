@@ -9,6 +9,7 @@ import { passwordChangedMessage } from '../mail/templates.js';
 import type { SignInInput } from '../schemas.js';
 import { verifyAccessToken } from './access-tokens.js';
 import type { ServiceDeps } from './deps.js';
+import { type SecondFactorMethod, secondFactors } from './factors.js';
 import { forgetDevices, isKnownDevice } from './known-devices.js';
 import { createMfaChallenge } from './mfa-challenge.js';
 import { hashPassword, isCommonPassword, spendPasswordCheck, verifyPassword } from './passwords.js';
@@ -22,7 +23,6 @@ import {
   type TokenPair,
 } from './session-start.js';
 import { type AuthSession, revokeAllSessions } from './sessions.js';
-import { enabledTotp } from './totp.js';
 import { findUserByEmail, findUserById } from './users.js';
 
 export type { ClientInfo, SignedIn, TokenPair };
@@ -36,7 +36,7 @@ const TOUCH_INTERVAL_MS = 60_000;
 export interface MfaRequired {
   mfaRequired: true;
   challengeToken: string;
-  methods: ('totp' | 'recovery')[];
+  methods: SecondFactorMethod[];
 }
 
 export async function signIn(
@@ -73,9 +73,10 @@ export async function signIn(
   const deviceId = claimedDevice ?? randomUUID();
   const deviceName = input.device?.name ?? null;
   // SPEC §9: with a second factor the password only earns a challenge, never a session.
-  if (await enabledTotp(db, user.id)) {
+  const { methods } = await secondFactors(db, user.id);
+  if (methods.length > 0) {
     const challengeToken = await createMfaChallenge(deps, user.id, { deviceId, deviceName });
-    return { mfaRequired: true, challengeToken, methods: ['totp', 'recovery'] };
+    return { mfaRequired: true, challengeToken, methods };
   }
   return db.transaction((tx) =>
     startSession(deps, tx, user, { deviceId, deviceName, client, amr: ['pwd'] }),

@@ -1,15 +1,17 @@
 import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import { rateLimitSubject } from '../client-ip.js';
+import type { Database } from '../db/client.js';
 import { mfaChallenges } from '../db/schema.js';
 import { DomainError } from '../errors.js';
 import type { VerifyMfaInput } from '../schemas.js';
 import type { ServiceDeps } from './deps.js';
+import { secondFactors } from './factors.js';
 import { limit } from './rate-limit.js';
 import { checkSecondFactor } from './second-factor.js';
 import { randomToken, sha256 } from './secrets.js';
 import { type ClientInfo, type SignedIn, startSession } from './session-start.js';
-import { enabledTotp } from './totp.js';
-import { findUserById } from './users.js';
+import { findUserById, type UserRow } from './users.js';
+import { verifyAssertion } from './webauthn.js';
 
 /** SPEC §9: 5 wrong codes kill a challenge. */
 const MAX_ATTEMPTS = 5;
@@ -64,7 +66,50 @@ async function claimAttempt(deps: Pick<ServiceDeps, 'db'>, tokenHash: string) {
   );
 }
 
-/** The sign-in's second half: a TOTP or recovery code against the challenge, then the session. */
+/** The account a live sign-in challenge belongs to (for its passkey options); claims no attempt. */
+export async function challengedUser(db: Database, challengeToken: string): Promise<string> {
+  const [row] = await db
+    .select({ userId: mfaChallenges.userId })
+    .from(mfaChallenges)
+    .where(
+      and(
+        eq(mfaChallenges.tokenHash, sha256(challengeToken)),
+        isNull(mfaChallenges.usedAt),
+        lt(mfaChallenges.attempts, MAX_ATTEMPTS),
+        gt(mfaChallenges.expiresAt, sql`now()`),
+      ),
+    );
+  if (!row) throw new DomainError('MFA_CHALLENGE_INVALID');
+  return row.userId;
+}
+
+/** Checks the second factor the input carries; answers what it adds to the session's `amr`. */
+async function proveSecondFactor(
+  deps: ServiceDeps,
+  user: UserRow,
+  input: VerifyMfaInput,
+): Promise<string[]> {
+  const factors = await secondFactors(deps.db, user.id);
+  // Every second factor removed meanwhile: the challenge no longer means anything.
+  if (factors.methods.length === 0) throw new DomainError('MFA_CHALLENGE_INVALID');
+  if (input.passkey !== undefined) {
+    if (factors.passkeys === 0) throw new DomainError('PASSKEY_INVALID');
+    const { userVerified } = await verifyAssertion(deps.db, deps.env, input.passkey, {
+      expectedUserId: user.id,
+      requireUserVerification: false,
+    });
+    return userVerified ? ['hwk', 'user'] : ['hwk'];
+  }
+  if (!factors.totp) throw new DomainError('MFA_CODE_INVALID');
+  const [code, kind] =
+    input.totp !== undefined
+      ? ([input.totp, 'totp'] as const)
+      : ([input.recoveryCode ?? '', 'recovery'] as const);
+  await checkSecondFactor(deps, user, factors.totp, code, kind);
+  return ['otp'];
+}
+
+/** The sign-in's second half: a TOTP code, a recovery code or a passkey, then the session. */
 export async function verifyMfa(
   deps: ServiceDeps,
   input: VerifyMfaInput,
@@ -75,27 +120,21 @@ export async function verifyMfa(
   const tokenHash = sha256(input.challengeToken);
   const challenge = await claimAttempt(deps, tokenHash);
   const user = await findUserById(db, challenge.userId);
-  const totp = user && (await enabledTotp(db, user.id));
-  // Two-factor turned off meanwhile: the challenge no longer means anything.
-  if (!user || !totp) throw new DomainError('MFA_CHALLENGE_INVALID');
-  const [code, kind] =
-    input.totp !== undefined
-      ? ([input.totp, 'totp'] as const)
-      : ([input.recoveryCode ?? '', 'recovery'] as const);
-  await checkSecondFactor(deps, user, totp, code, kind);
+  if (!user) throw new DomainError('MFA_CHALLENGE_INVALID');
+  const factor = await proveSecondFactor(deps, user, input);
   const result = await db.transaction(async (tx) => {
     const [used] = await tx
       .update(mfaChallenges)
       .set({ usedAt: sql`now()` })
       .where(and(eq(mfaChallenges.tokenHash, tokenHash), isNull(mfaChallenges.usedAt)))
       .returning({ tokenHash: mfaChallenges.tokenHash });
-    // Finished concurrently by another request with another valid code: one session only.
+    // Finished concurrently by another request with another valid factor: one session only.
     if (!used) throw new DomainError('MFA_CHALLENGE_INVALID');
     return startSession(deps, tx, user, {
       deviceId: challenge.deviceId,
       deviceName: challenge.deviceName,
       client,
-      amr: ['pwd', 'otp'],
+      amr: ['pwd', ...factor],
     });
   });
   deps.mail.kick();

@@ -6,8 +6,9 @@ import { enqueueMail } from '../mail/outbox.js';
 import { mfaDisabledMessage, mfaEnabledMessage } from '../mail/templates.js';
 import { verifyCurrentPassword } from './auth.js';
 import type { ServiceDeps } from './deps.js';
+import { secondFactors } from './factors.js';
 import { checkSecondFactor } from './second-factor.js';
-import type { AuthSession } from './sessions.js';
+import { type AuthSession, callerRows } from './sessions.js';
 import {
   enabledTotp,
   newTotpSecret,
@@ -15,19 +16,17 @@ import {
   replaceRecoveryCodes,
   totpRow,
 } from './totp.js';
-import { findUserById, type UserRow } from './users.js';
+import type { UserRow } from './users.js';
 
 async function caller(db: Database, auth: AuthSession): Promise<UserRow> {
-  const user = auth.rows?.user ?? (await findUserById(db, auth.userId));
-  if (!user) throw new DomainError('UNAUTHENTICATED');
-  return user;
+  return (await callerRows(db, auth)).user;
 }
 
 export async function mfaStatus(db: Database, auth: AuthSession) {
-  const totp = await enabledTotp(db, auth.userId);
+  const { totp, passkeys } = await secondFactors(db, auth.userId);
   return {
     totp: Boolean(totp),
-    passkeys: 0,
+    passkeys,
     recoveryCodesLeft: totp ? await recoveryCodesLeft(db, auth.userId) : 0,
   };
 }

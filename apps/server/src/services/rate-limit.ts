@@ -28,6 +28,8 @@ export const DEFAULT_LIMITS = {
   // The second sign-in step, per IP (SPEC §9); wrong codes also count against `reauth.user`.
   'verifyMfa.ip': { max: 30, windowSeconds: 15 * 60 },
   'health.ip': { max: 60, windowSeconds: 60 },
+  // Anonymous passkey sign-in options each store a challenge (SPEC §9).
+  'passkeyOptions.ip': { max: 60, windowSeconds: 15 * 60 },
 } satisfies Record<string, WindowLimit>;
 
 export type LimitName = keyof typeof DEFAULT_LIMITS;

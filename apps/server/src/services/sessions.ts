@@ -86,7 +86,11 @@ export async function listSessions(
 }
 
 /** The caller's user and session in one read (`auth.me`). */
-export async function currentUserAndSession(db: Database, auth: AuthSession) {
+/** The caller's user and session rows: those its auth check read, else read now. */
+export async function callerRows(
+  db: Database,
+  auth: AuthSession,
+): Promise<{ user: UserRow; session: SessionRow }> {
   const [row] = auth.rows
     ? [auth.rows]
     : await db
@@ -95,6 +99,11 @@ export async function currentUserAndSession(db: Database, auth: AuthSession) {
         .innerJoin(users, eq(users.id, sessions.userId))
         .where(eq(sessions.id, auth.sessionId));
   if (!row) throw new DomainError('UNAUTHENTICATED');
+  return row;
+}
+
+export async function currentUserAndSession(db: Database, auth: AuthSession) {
+  const row = await callerRows(db, auth);
   return {
     user: toPublicUser(row.user),
     // Anything besides the password (SPEC §9): `amr` holds more than `pwd`.

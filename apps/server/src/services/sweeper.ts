@@ -10,6 +10,7 @@ import {
   phantomEmailCodes,
   rateLimits,
   sessions,
+  webauthnChallenges,
 } from '../db/schema.js';
 import type { Env } from '../env.js';
 import { isDatabaseUnavailable } from '../errors.js';
@@ -18,61 +19,76 @@ import type { Logger } from '../logger.js';
 /** Rows past their use are kept this long (answers like TOKEN_USED stay exact meanwhile). */
 const KEEP = sql`interval '1 day'`;
 
-/** Deletes expired codes (real and phantom), reset tokens, sign-in challenges, devices unseen for a year, sessions, rate-limit windows, delivered mail, old bus payloads. */
+/** Deletes expired codes (real and phantom), reset tokens, sign-in and WebAuthn challenges, devices unseen for a year, sessions, rate-limit windows, delivered mail, old bus payloads. */
 export async function sweepExpired(db: Database, env: Pick<Env, 'SESSION_IDLE_TTL_SECONDS'>) {
   const cutoff = sql`now() - ${KEEP}`;
-  const [codes, tokens, oldSessions, limits, mail, payloads, phantoms, devices, challenges] =
-    await Promise.all([
-      db
-        .delete(emailCodes)
-        .where(lt(emailCodes.expiresAt, cutoff))
-        .returning({ id: emailCodes.userId }),
-      db
-        .delete(passwordResetTokens)
-        .where(lt(passwordResetTokens.expiresAt, cutoff))
-        .returning({ id: passwordResetTokens.id }),
-      db
-        .delete(sessions)
-        .where(
-          or(
-            lt(sessions.expiresAt, cutoff),
-            lt(sessions.revokedAt, cutoff),
-            lt(
-              sessions.lastUsedAt,
-              sql`${cutoff} - make_interval(secs => ${env.SESSION_IDLE_TTL_SECONDS})`,
-            ),
+  const [
+    codes,
+    tokens,
+    oldSessions,
+    limits,
+    mail,
+    payloads,
+    phantoms,
+    devices,
+    challenges,
+    ceremonies,
+  ] = await Promise.all([
+    db
+      .delete(emailCodes)
+      .where(lt(emailCodes.expiresAt, cutoff))
+      .returning({ id: emailCodes.userId }),
+    db
+      .delete(passwordResetTokens)
+      .where(lt(passwordResetTokens.expiresAt, cutoff))
+      .returning({ id: passwordResetTokens.id }),
+    db
+      .delete(sessions)
+      .where(
+        or(
+          lt(sessions.expiresAt, cutoff),
+          lt(sessions.revokedAt, cutoff),
+          lt(
+            sessions.lastUsedAt,
+            sql`${cutoff} - make_interval(secs => ${env.SESSION_IDLE_TTL_SECONDS})`,
           ),
-        )
-        .returning({ id: sessions.id }),
-      db
-        .delete(rateLimits)
-        .where(lt(rateLimits.expiresAt, sql`now()`))
-        .returning({ key: rateLimits.key }),
-      db
-        .delete(mailOutbox)
-        .where(
-          sql`${mailOutbox.status} <> 'pending' and ${mailOutbox.createdAt} < now() - interval '7 days'`,
-        )
-        .returning({ id: mailOutbox.id }),
-      // Large bus messages are read within milliseconds of their notification.
-      db
-        .delete(busPayloads)
-        .where(lt(busPayloads.createdAt, sql`now() - interval '1 minute'`))
-        .returning({ id: busPayloads.id }),
-      db
-        .delete(phantomEmailCodes)
-        .where(lt(phantomEmailCodes.expiresAt, cutoff))
-        .returning({ id: phantomEmailCodes.emailKey }),
-      // A device unseen for a year is a stranger again (and its id is forgotten).
-      db
-        .delete(knownDevices)
-        .where(lt(knownDevices.lastSeenAt, sql`now() - interval '1 year'`))
-        .returning({ id: knownDevices.deviceId }),
-      db
-        .delete(mfaChallenges)
-        .where(lt(mfaChallenges.expiresAt, cutoff))
-        .returning({ id: mfaChallenges.tokenHash }),
-    ]);
+        ),
+      )
+      .returning({ id: sessions.id }),
+    db
+      .delete(rateLimits)
+      .where(lt(rateLimits.expiresAt, sql`now()`))
+      .returning({ key: rateLimits.key }),
+    db
+      .delete(mailOutbox)
+      .where(
+        sql`${mailOutbox.status} <> 'pending' and ${mailOutbox.createdAt} < now() - interval '7 days'`,
+      )
+      .returning({ id: mailOutbox.id }),
+    // Large bus messages are read within milliseconds of their notification.
+    db
+      .delete(busPayloads)
+      .where(lt(busPayloads.createdAt, sql`now() - interval '1 minute'`))
+      .returning({ id: busPayloads.id }),
+    db
+      .delete(phantomEmailCodes)
+      .where(lt(phantomEmailCodes.expiresAt, cutoff))
+      .returning({ id: phantomEmailCodes.emailKey }),
+    // A device unseen for a year is a stranger again (and its id is forgotten).
+    db
+      .delete(knownDevices)
+      .where(lt(knownDevices.lastSeenAt, sql`now() - interval '1 year'`))
+      .returning({ id: knownDevices.deviceId }),
+    db
+      .delete(mfaChallenges)
+      .where(lt(mfaChallenges.expiresAt, cutoff))
+      .returning({ id: mfaChallenges.tokenHash }),
+    // An unanswered WebAuthn challenge is dead at expiry: nothing answers about it later.
+    db
+      .delete(webauthnChallenges)
+      .where(lt(webauthnChallenges.expiresAt, sql`now()`))
+      .returning({ id: webauthnChallenges.challengeHash }),
+  ]);
   return {
     emailCodes: codes.length,
     resetTokens: tokens.length,
@@ -83,6 +99,7 @@ export async function sweepExpired(db: Database, env: Pick<Env, 'SESSION_IDLE_TT
     phantomEmailCodes: phantoms.length,
     knownDevices: devices.length,
     mfaChallenges: challenges.length,
+    webauthnChallenges: ceremonies.length,
   };
 }
 
