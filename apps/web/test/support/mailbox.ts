@@ -3,7 +3,12 @@ import path from 'node:path';
 
 export interface Mail {
   to: string;
-  kind: 'verify-email' | 'reset-password' | 'password-changed';
+  kind:
+    | 'verify-email'
+    | 'reset-password'
+    | 'password-changed'
+    | 'passkey-added'
+    | 'passkey-removed';
   code?: string;
   token?: string;
 }
