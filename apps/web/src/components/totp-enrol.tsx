@@ -1,5 +1,4 @@
 import { useEffect, useState } from 'preact/hooks';
-import { toDataURL } from 'qrcode';
 import { useAuth } from '../auth.js';
 import { describeError, fieldError } from '../errors.js';
 import { useAction, useCountdown } from '../hooks.js';
@@ -20,12 +19,15 @@ function QrCode({ uri }: { uri: string }) {
   const [src, setSrc] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
+    // Loaded on first use: only people turning two-factor on need the encoder in their bundle.
     // Light squares stay white in dark mode too: scanners need the contrast of the standard colours.
-    toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 224 }).then(
-      (url) => live && setSrc(url),
-      // The key below still works when the code cannot be drawn.
-      () => live && setSrc(null),
-    );
+    import('qrcode')
+      .then(({ toDataURL }) => toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 224 }))
+      .then(
+        (url) => live && setSrc(url),
+        // The key below still works when the code cannot be drawn.
+        () => live && setSrc(null),
+      );
     return () => {
       live = false;
     };
