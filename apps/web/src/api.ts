@@ -9,6 +9,7 @@ export type Me = RouterOutputs['auth']['me'];
 export type SessionView = RouterOutputs['sessions']['list'][number];
 export type Transfer = RouterOutputs['transfers']['list']['items'][number];
 export type Stats = RouterOutputs['transfers']['stats'];
+export type MfaStatus = RouterOutputs['mfa']['status'];
 
 /**
  * The API's origin: the page's own by default (the server serves the app under /app/, and the dev

@@ -7,6 +7,7 @@ import { ForgotPasswordPage } from './pages/forgot-password.js';
 import { HistoryPage } from './pages/history.js';
 import { HomePage } from './pages/home.js';
 import { ResetPasswordPage } from './pages/reset-password.js';
+import { SecurityPage } from './pages/security.js';
 import { SignInPage } from './pages/sign-in.js';
 import { SignUpPage } from './pages/sign-up.js';
 import { VerifyPage } from './pages/verify.js';
@@ -26,6 +27,7 @@ const NAV: { route: Route; label: string }[] = [
   { route: 'history', label: 'History' },
   { route: 'devices', label: 'Devices' },
   { route: 'account', label: 'Account' },
+  { route: 'security', label: 'Security' },
 ];
 
 /** Routes a signed-in person has no use for: they go home instead. */
@@ -115,6 +117,8 @@ function PageFor({ route }: { route: Route }) {
       return <DevicesPage />;
     case 'account':
       return <AccountPage />;
+    case 'security':
+      return <SecurityPage />;
     case 'sign-in':
       return <SignInPage />;
     case 'sign-up':

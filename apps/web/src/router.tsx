@@ -7,6 +7,7 @@ export type Route =
   | 'history'
   | 'devices'
   | 'account'
+  | 'security'
   | 'sign-in'
   | 'sign-up'
   | 'verify'
@@ -18,6 +19,7 @@ const ROUTES = new Set<string>([
   'history',
   'devices',
   'account',
+  'security',
   'sign-in',
   'sign-up',
   'verify',

@@ -1,22 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type App, createApp, parseEnv } from '@cryptweb/server';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  blobTypeOf,
-  buildWebApp,
-  launchChromium,
-  pageLog,
-  REPO_ROOT,
-  readableByScript,
-  type SecurityWatch,
-  screenshot,
-  watchSecurity,
-} from './support/browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { blobTypeOf, REPO_ROOT, readableByScript, screenshot } from './support/browser.js';
 import {
   account,
   alertWith,
@@ -28,72 +15,20 @@ import {
   signUp,
   verify,
 } from './support/flows.js';
+import { expectAppHeaders, type Harness, harnessForFile } from './support/harness.js';
 import { waitForMail } from './support/mailbox.js';
 
 // Issue 7: the browser app, end to end in Debian's headless Chromium against the real server.
 
 const NEW_PASSWORD = 'seven quiet harbours 1983';
-const WIDE = { width: 1024, height: 800 };
 const NARROW = { width: 390, height: 844 };
 
-let app: App;
+let harness: Harness;
 let url: string;
 let dataDir: string;
 let site: Site;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const pageLogs: string[][] = [];
-const watches: SecurityWatch[] = [];
-
-async function newPage(label: string, viewport = WIDE): Promise<Page> {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  pageLogs.push(pageLog(page, label));
-  watches.push(await watchSecurity(page, label));
-  return page;
-}
-
-/** Another tab of the same browser (same cookies) as `page`. */
-async function newTab(page: Page, label: string): Promise<Page> {
-  const tab = await page.context().newPage();
-  tab.setDefaultTimeout(20_000);
-  pageLogs.push(pageLog(tab, label));
-  watches.push(await watchSecurity(tab, label));
-  return tab;
-}
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-/** A port free right now, so APP_URL (the WebSocket origin the CSP allows) can name it. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-/** SPEC §6.1: the headers every page of the app comes with. */
-function expectAppHeaders(headers: Record<string, string>) {
-  const policy = headers['content-security-policy'] ?? '';
-  for (const directive of [
-    "default-src 'self'",
-    "script-src 'self'",
-    `connect-src 'self' ${url.replace(/^http/, 'ws')}`,
-    "img-src 'self' data: blob:",
-    "object-src 'none'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-  ]) {
-    expect(policy).toContain(directive);
-  }
-  expect(policy).not.toContain('unsafe-');
-  expect(headers['referrer-policy']).toBe('no-referrer');
-  expect(headers['x-content-type-options']).toBe('nosniff');
-}
 
 /**
  * SPEC §6.1: the session's tokens are in HttpOnly cookies, and nowhere page script can read them:
@@ -114,59 +49,10 @@ async function expectNoReadableToken(page: Page) {
   }
 }
 
-/** No page raised a CSP violation, and every page of the app came with the security headers. */
-function expectCleanPages() {
-  for (const watch of watches) {
-    expect(watch.violations).toEqual([]);
-    expect(watch.documents.length).toBeGreaterThan(0);
-    for (const document of watch.documents) expectAppHeaders(document.headers);
-  }
-}
-
-beforeAll(async () => {
-  // Fail first, and clearly, when the browser is missing: nothing here is skipped.
-  browser = await launchChromium();
-  await buildWebApp();
-  dataDir = await mkdtemp(path.join(tmpdir(), 'cryptweb-web-'));
-  const port = await freePort();
-  const env = parseEnv({
-    NODE_ENV: 'test',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    APP_URL: `http://127.0.0.1:${port}`,
-    DATA_DIR: dataDir,
-    MAIL_TRANSPORT: 'file',
-    // No STUN: host candidates on this machine's own addresses suffice; nothing leaves it.
-    STUN_URLS: '',
-    BCRYPT_COST: '4',
-    JWT_SECRET: 'web-test-secret-that-is-at-least-32-bytes',
-    LOG_LEVEL: 'warn',
-    RATE_LIMITS: JSON.stringify({
-      'signIn.ip': { max: 1000, windowSeconds: 60 },
-      'signIn.emailIp': { max: 1000, windowSeconds: 60 },
-      'signUp.ip': { max: 1000, windowSeconds: 60 },
-      'verifyEmail.ip': { max: 1000, windowSeconds: 60 },
-      'forgotPassword.email': { max: 1000, windowSeconds: 60 },
-    }),
-  });
-  app = await createApp({ env });
-  url = await app.listen();
-  site = { url, dataDir };
-});
-
-afterEach((context) => {
-  // A failed step prints what the pages logged (console errors, exceptions).
-  if (context.task.result?.state === 'fail') {
-    for (const lines of pageLogs) for (const line of lines) console.error(line);
-  }
-  watches.length = 0;
-});
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await app?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+harnessForFile((started) => {
+  harness = started;
+  site = started.site;
+  ({ url, dataDir } = site);
 });
 
 describe('the web app', () => {
@@ -180,7 +66,7 @@ describe('the web app', () => {
     page.headers.forEach((value, name) => {
       headers[name] = value;
     });
-    expectAppHeaders(headers);
+    expectAppHeaders(url, headers);
   });
 
   it('builds a page that runs under the CSP: no inline script, handler or style attribute', async () => {
@@ -196,9 +82,9 @@ describe('the web app', () => {
     expect(html).not.toMatch(/<style\b/i);
 
     // In the browser, the policy holds: a script injected inline does not run, and is reported.
-    const page = await newPage('CSP');
+    const page = await harness.newPage('CSP');
     const response = await page.goto(`${url}/app/sign-in`);
-    expectAppHeaders(response?.headers() ?? {});
+    expectAppHeaders(url, response?.headers() ?? {});
     await heading(page, 'Sign in');
     const ran = await page.evaluate(async () => {
       const script = document.createElement('script');
@@ -208,15 +94,15 @@ describe('the web app', () => {
       return (window as unknown as { injectedRan?: boolean }).injectedRan === true;
     });
     expect(ran).toBe(false);
-    await expect.poll(() => watches.at(-1)?.violations.length).toBeGreaterThan(0);
-    expect(watches.at(-1)?.violations.join('\n')).toMatch(/script-src/);
+    await expect.poll(() => harness.watches.at(-1)?.violations.length).toBeGreaterThan(0);
+    expect(harness.watches.at(-1)?.violations.join('\n')).toMatch(/script-src/);
   });
 
   it('two browsers sign up, verify, sign in, send a 5 MiB file peer-to-peer, see it in their histories; B signs out its other device', async () => {
     const alice = account('Alice');
     const bob = account('Bob');
-    const pageA = await newPage('A');
-    const pageB = await newPage('B', NARROW);
+    const pageA = await harness.newPage('A');
+    const pageB = await harness.newPage('B', NARROW);
 
     await Promise.all([
       (async () => {
@@ -308,7 +194,7 @@ describe('the web app', () => {
     expect(await pageB.locator('.totals').textContent()).toMatch(/Received\s*1 file, 5\.0 MiB/);
 
     // Bob signs in on a second device; from the first, he signs that one out; it notices.
-    const pageB2 = await newPage('B2');
+    const pageB2 = await harness.newPage('B2');
     await pageB2.goto(`${url}/app/`);
     // Tokens an earlier version of the app left in localStorage are deleted when it starts.
     await pageB2.evaluate(() =>
@@ -342,18 +228,18 @@ describe('the web app', () => {
     await pageA.reload();
     await heading(pageA, 'Sign in');
 
-    expectCleanPages();
+    harness.expectCleanPages();
   });
 
   it('tabs of one browser share the cookie session: signed in on opening, out and in together', async () => {
     const dave = account('Dave');
-    const first = await newPage('D1');
+    const first = await harness.newPage('D1');
     await signUp(site, first, dave);
     await verify(site, first, dave);
     await signIn(first, dave, 'Dave laptop');
 
     // A new tab holds no token of its own: the server recognises the browser by its cookies.
-    const second = await newTab(first, 'D2');
+    const second = await harness.newTab(first, 'D2');
     await second.goto(`${url}/app/`);
     await heading(second, 'Send a file');
     await second.getByText('This device is online').waitFor();
@@ -367,18 +253,18 @@ describe('the web app', () => {
     await signIn(first, dave, 'Dave laptop');
     await heading(second, 'Send a file');
     await second.getByText('This device is online').waitFor();
-    expectCleanPages();
+    harness.expectCleanPages();
   });
 
   it('resets a forgotten password from the mailed link, changes it, and signs out everywhere else', async () => {
     const carol = account('Carol');
-    const first = await newPage('C1');
+    const first = await harness.newPage('C1');
     await signUp(site, first, carol);
     await verify(site, first, carol);
     await signIn(first, carol, 'Carol desktop');
 
     // A second browser asks for a reset link and opens it (APP_URL/reset-password redirects).
-    const second = await newPage('C2', NARROW);
+    const second = await harness.newPage('C2', NARROW);
     await second.goto(`${url}/app/forgot-password`);
     await heading(second, 'Reset your password');
     await second.getByLabel('Email', { exact: true }).fill(carol.email);
@@ -434,6 +320,6 @@ describe('the web app', () => {
     await alertWith(first, /This device was signed out/);
     // The second browser is still signed in.
     await openNav(second, 'Send', 'Send a file');
-    expectCleanPages();
+    harness.expectCleanPages();
   });
 });

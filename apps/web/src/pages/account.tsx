@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { useAuth } from '../auth.js';
+import { CURRENT_PASSWORD_WRONG, CurrentPasswordField } from '../components/credential-fields.js';
 import { Field } from '../components/field.js';
 import { Notice, ProblemAlert, SubmitButton } from '../components/messages.js';
 import { Page } from '../components/page.js';
@@ -13,10 +14,7 @@ export function AccountPage() {
   const [newPassword, setNewPassword] = useState('');
   const [repeat, setRepeat] = useState('');
   const [changed, setChanged] = useState(false);
-  // Here INVALID_CREDENTIALS is about the current password only: the person is signed in.
-  const { busy, problem, setProblem, run } = useAction({
-    INVALID_CREDENTIALS: 'Your current password is not right.',
-  });
+  const { busy, problem, setProblem, run } = useAction(CURRENT_PASSWORD_WRONG);
   const wait = useCountdown(problem);
 
   const onSubmit = (event: Event) => {
@@ -68,17 +66,10 @@ export function AccountPage() {
         )}
         <ProblemAlert problem={problem} />
         <form onSubmit={onSubmit} class="stack">
-          <Field
-            label="Current password"
-            type="password"
-            autoComplete="current-password"
-            required
+          <CurrentPasswordField
+            problem={problem}
             value={currentPassword}
             onValue={setCurrentPassword}
-            error={
-              fieldError(problem, 'currentPassword') ??
-              (problem?.reason === 'INVALID_CREDENTIALS' ? 'is not right' : undefined)
-            }
           />
           <Field
             label="New password"

@@ -1,6 +1,7 @@
 import { isMfaRequired, type MfaRequired } from '@cryptweb/client';
 import { useState } from 'preact/hooks';
 import { useAuth } from '../auth.js';
+import { SecondFactorField } from '../components/credential-fields.js';
 import { Field } from '../components/field.js';
 import { Notice, ProblemAlert, SubmitButton } from '../components/messages.js';
 import { Page } from '../components/page.js';
@@ -69,12 +70,7 @@ export function SignInPage() {
       <Page title="Two-factor authentication">
         <ProblemAlert problem={problem} />
         <form onSubmit={onSubmitCode} class="stack">
-          <Field
-            label="Authentication code"
-            hint="The 6-digit code from your authenticator app, or one of your recovery codes."
-            autoComplete="one-time-code"
-            required
-            maxLength={64}
+          <SecondFactorField
             value={code}
             onValue={setCode}
             error={fieldError(problem, 'totp') ?? fieldError(problem, 'recoveryCode')}
