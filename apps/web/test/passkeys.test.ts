@@ -1,25 +1,30 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { type CryptwebClient, createCryptwebClient, TRPCClientError } from '@cryptweb/client';
-import { type App, createApp, parseEnv } from '@cryptweb/server';
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWebApp, freePort, launchChromium } from './support/browser.js';
+import type { CryptwebClient } from '@cryptweb/client';
+import type { CDPSession, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD } from './support/flows.js';
+import { type Harness, harnessForFile } from './support/harness.js';
 import { waitForMail } from './support/mailbox.js';
 
 // SPEC §9 passkeys against real WebAuthn: Chromium's virtual authenticator (CDP) makes and signs
 // every credential; the server checks them with @simplewebauthn/server. WebAuthn refuses IP
 // addresses as RP ID, so the page runs on http://localhost.
 
-let app: App;
+let harness: Harness;
 let origin: string;
-let dataDir: string;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-// Loaded after beforeAll has built the SDK, never a stale build from before this run.
+// Loaded once the harness has built the SDK, never a stale build from before this run.
 let sdk: typeof import('@cryptweb/client');
+
+harnessForFile(
+  (started) => {
+    harness = started;
+    origin = started.site.url;
+  },
+  { host: 'localhost' },
+);
+
+beforeAll(async () => {
+  sdk = await import('@cryptweb/client');
+});
 
 type CreationOptions = Awaited<
   ReturnType<CryptwebClient['passkeys']['registrationOptions']['mutate']>
@@ -28,19 +33,17 @@ type RequestOptions = Awaited<ReturnType<CryptwebClient['auth']['passkeyOptions'
 type Registration = Parameters<CryptwebClient['passkeys']['register']['mutate']>[0]['response'];
 type Assertion = Parameters<CryptwebClient['auth']['signInWithPasskey']['mutate']>[0]['response'];
 
-interface Authenticator {
+interface PasskeyDevice {
   page: Page;
   cdp: CDPSession;
   id: string;
 }
 
-/** A page on the app's origin with its own virtual platform authenticator. */
-async function authenticator(): Promise<Authenticator> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  const page = await context.newPage();
+/** A page on the app's origin (its own browser) with its own virtual platform authenticator. */
+async function passkeyDevice(label: string): Promise<PasskeyDevice> {
+  const page = await harness.newPage(label);
   await page.goto(`${origin}/app/`);
-  const cdp = await context.newCDPSession(page);
+  const cdp = await page.context().newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: {
@@ -58,7 +61,7 @@ async function authenticator(): Promise<Authenticator> {
 }
 
 /** navigator.credentials.create with the server's options, answered as WebAuthn JSON. */
-function create(device: Authenticator, options: CreationOptions): Promise<Registration> {
+function create(device: PasskeyDevice, options: CreationOptions): Promise<Registration> {
   return device.page.evaluate(async (json) => {
     const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(json as never);
     const credential = (await navigator.credentials.create({ publicKey })) as PublicKeyCredential;
@@ -68,7 +71,7 @@ function create(device: Authenticator, options: CreationOptions): Promise<Regist
 
 /** navigator.credentials.get with the server's options (optionally altered), as WebAuthn JSON. */
 function get(
-  device: Authenticator,
+  device: PasskeyDevice,
   options: RequestOptions,
   override: Partial<RequestOptions> = {},
 ): Promise<Assertion> {
@@ -93,14 +96,14 @@ async function signedUp(label: string) {
   const email = `${label}-${accounts}-${Date.now()}@example.test`;
   const api = client();
   await api.auth.signUp.mutate({ name: label, email, password: PASSWORD });
-  const mail = await waitForMail(dataDir, email, 'verify-email');
+  const mail = await waitForMail(harness.site.dataDir, email, 'verify-email');
   await api.auth.verifyEmail.mutate({ email, code: mail.code ?? '' });
   const signedIn = await api.auth.signIn.mutate({ email, password: PASSWORD });
   expect(signedIn).toHaveProperty('accessToken');
   return { api, email };
 }
 
-async function registered(api: CryptwebClient, device: Authenticator, name = 'Laptop') {
+async function registered(api: CryptwebClient, device: PasskeyDevice, name = 'Laptop') {
   const options = await api.passkeys.registrationOptions.mutate({});
   return api.passkeys.register.mutate({ response: await create(device, options), name });
 }
@@ -121,52 +124,15 @@ function amrOf(accessToken: string): string[] {
   return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')).amr;
 }
 
-beforeAll(async () => {
-  browser = await launchChromium();
-  await buildWebApp();
-  sdk = await import('@cryptweb/client');
-  dataDir = await mkdtemp(path.join(tmpdir(), 'cryptweb-passkeys-'));
-  const port = await freePort();
-  app = await createApp({
-    env: parseEnv({
-      NODE_ENV: 'test',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      APP_URL: `http://localhost:${port}`,
-      DATA_DIR: dataDir,
-      MAIL_TRANSPORT: 'file',
-      STUN_URLS: '',
-      BCRYPT_COST: '4',
-      JWT_SECRET: 'passkey-test-secret-that-is-at-least-32-bytes',
-      LOG_LEVEL: 'warn',
-      RATE_LIMITS: JSON.stringify({
-        'signIn.ip': { max: 1000, windowSeconds: 60 },
-        'signUp.ip': { max: 1000, windowSeconds: 60 },
-        'verifyEmail.ip': { max: 1000, windowSeconds: 60 },
-        'passkeyOptions.ip': { max: 1000, windowSeconds: 60 },
-      }),
-    }),
-  });
-  await app.listen();
-  origin = `http://localhost:${port}`;
-});
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-  await app?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
-
 describe('passkeys (SPEC §9) with a real authenticator', () => {
   it('registers, lists, and signs in without a password as two factors', async () => {
     const { api, email } = await signedUp('ada');
-    const device = await authenticator();
+    const device = await passkeyDevice('device 1');
     const passkey = await registered(api, device);
     expect(passkey).toMatchObject({ name: 'Laptop', lastUsedAt: null });
     expect(await api.passkeys.list.query()).toEqual([passkey]);
     expect(await api.mfa.status.query()).toMatchObject({ passkeys: 1 });
-    await waitForMail(dataDir, email, 'passkey-added');
+    await waitForMail(harness.site.dataDir, email, 'passkey-added');
 
     const anonymous = client();
     const options = await anonymous.auth.passkeyOptions.mutate({});
@@ -189,7 +155,7 @@ describe('passkeys (SPEC §9) with a real authenticator', () => {
 
   it('a password sign-in then asks for the passkey, and the passkey finishes it', async () => {
     const { api, email } = await signedUp('bo');
-    const device = await authenticator();
+    const device = await passkeyDevice('device 2');
     const passkey = await registered(api, device);
 
     const fresh = client();
@@ -212,7 +178,7 @@ describe('passkeys (SPEC §9) with a real authenticator', () => {
       await reasonOf(api.passkeys.remove.mutate({ id: passkey.id, currentPassword: 'wrong one' })),
     ).toBe('INVALID_CREDENTIALS');
     await api.passkeys.remove.mutate({ id: passkey.id, currentPassword: PASSWORD });
-    await waitForMail(dataDir, email, 'passkey-removed');
+    await waitForMail(harness.site.dataDir, email, 'passkey-removed');
     expect(await api.passkeys.list.query()).toEqual([]);
     expect(await client().auth.signIn.mutate({ email, password: PASSWORD })).toHaveProperty(
       'accessToken',
@@ -221,10 +187,10 @@ describe('passkeys (SPEC §9) with a real authenticator', () => {
 
   it("refuses another account's passkey at the second step, and anyone's passkey ids", async () => {
     const owner = await signedUp('cy');
-    const ownerDevice = await authenticator();
+    const ownerDevice = await passkeyDevice('device 3');
     const ownerKey = await registered(owner.api, ownerDevice);
     const victim = await signedUp('di');
-    await registered(victim.api, await authenticator());
+    await registered(victim.api, await passkeyDevice('device 4'));
 
     const attacker = client();
     const first = await attacker.auth.signIn.mutate({ email: victim.email, password: PASSWORD });
@@ -257,7 +223,7 @@ describe('passkeys (SPEC §9) with a real authenticator', () => {
 
   it('refuses a cloned authenticator whose counter went back, and a changed backup flag', async () => {
     const { api } = await signedUp('eve');
-    const device = await authenticator();
+    const device = await passkeyDevice('device 5');
     await registered(api, device);
     // Use it once so the server's counter is past zero.
     await client().auth.signInWithPasskey.mutate({
@@ -271,7 +237,7 @@ describe('passkeys (SPEC §9) with a real authenticator', () => {
     expect(original.signCount).toBeGreaterThan(0);
 
     // The same private key in another authenticator, its counter reset: what a clone looks like.
-    const clone = await authenticator();
+    const clone = await passkeyDevice('device 6');
     await clone.cdp.send('WebAuthn.addCredential', {
       authenticatorId: clone.id,
       credential: { ...original, signCount: 0 },
@@ -283,7 +249,7 @@ describe('passkeys (SPEC §9) with a real authenticator', () => {
     );
 
     // Backup eligibility is fixed at creation: a response claiming otherwise is another device.
-    const synced = await authenticator();
+    const synced = await passkeyDevice('device 7');
     await synced.cdp.send('WebAuthn.addCredential', {
       authenticatorId: synced.id,
       credential: { ...original, signCount: original.signCount + 10, backupEligibility: true },
@@ -297,7 +263,7 @@ describe('passkeys (SPEC §9) with a real authenticator', () => {
 
   it('passwordless sign-in demands user verification', async () => {
     const { api } = await signedUp('fay');
-    const device = await authenticator();
+    const device = await passkeyDevice('device 8');
     await registered(api, device);
     // From now on the authenticator proves presence only (no PIN, no biometric).
     await device.cdp.send('WebAuthn.setUserVerified', {
@@ -317,7 +283,7 @@ describe('passkeys (SPEC §9) with a real authenticator', () => {
     const { api } = await signedUp('gil');
     const me = await api.auth.me.query();
     // The session's sign-in moved 11 minutes into the past.
-    await app.deps.db.execute(
+    await harness.app.deps.db.execute(
       `update sessions set created_at = now() - interval '11 minutes' where id = '${me.session.id}'`,
     );
     expect(await reasonOf(api.passkeys.registrationOptions.mutate({}))).toBe('REAUTH_REQUIRED');
@@ -325,7 +291,7 @@ describe('passkeys (SPEC §9) with a real authenticator', () => {
       await reasonOf(api.passkeys.registrationOptions.mutate({ currentPassword: 'not it at all' })),
     ).toBe('INVALID_CREDENTIALS');
     const options = await api.passkeys.registrationOptions.mutate({ currentPassword: PASSWORD });
-    const device = await authenticator();
+    const device = await passkeyDevice('device 9');
     const response = await create(device, options);
     await api.passkeys.register.mutate({ response, name: 'Desk' });
     // The same registration again: its challenge is spent.

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -34,15 +33,6 @@ export async function buildWebApp(): Promise<void> {
       '`turbo run build --filter=@cryptweb/web` did not produce apps/web/dist/index.html',
     );
   }
-}
-
-/** A port free right now, so APP_URL (the origin the CSP and WebAuthn name) can be set before listening. */
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 export async function launchChromium(): Promise<Browser> {

@@ -51,6 +51,8 @@ export function expectAppHeaders(url: string, headers: Record<string, string>) {
  */
 export interface Harness {
   site: Site;
+  /** The server, for what a test must arrange directly in its database. */
+  app: App;
   /** A new browser (its own cookies), watched for CSP violations and console errors. */
   newPage(label: string, viewport?: { width: number; height: number }): Promise<Page>;
   /** Another tab of the same browser (same cookies) as `page`. */
@@ -65,7 +67,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+export interface HarnessOptions {
+  /**
+   * The host in APP_URL (and so the pages' origin). WebAuthn refuses IP addresses as RP ID:
+   * passkey tests run on `localhost`.
+   */
+  host?: '127.0.0.1' | 'localhost';
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   // Fail first, and clearly, when the browser is missing: nothing here is skipped.
   const browser: Browser = await launchChromium();
   await buildWebApp();
@@ -75,7 +85,7 @@ export async function startHarness(): Promise<Harness> {
     NODE_ENV: 'test',
     PORT: String(port),
     HOST: '127.0.0.1',
-    APP_URL: `http://127.0.0.1:${port}`,
+    APP_URL: `http://${opts.host ?? '127.0.0.1'}:${port}`,
     DATA_DIR: dataDir,
     MAIL_TRANSPORT: 'file',
     // No STUN: host candidates on this machine's own addresses suffice; nothing leaves it.
@@ -89,10 +99,12 @@ export async function startHarness(): Promise<Harness> {
       'signUp.ip': { max: 1000, windowSeconds: 60 },
       'verifyEmail.ip': { max: 1000, windowSeconds: 60 },
       'forgotPassword.email': { max: 1000, windowSeconds: 60 },
+      'passkeyOptions.ip': { max: 1000, windowSeconds: 60 },
     }),
   });
   const app: App = await createApp({ env });
-  const url = await app.listen();
+  await app.listen();
+  const url = env.APP_URL.replace(/\/$/, '');
 
   const contexts: BrowserContext[] = [];
   const pageLogs: string[][] = [];
@@ -107,6 +119,7 @@ export async function startHarness(): Promise<Harness> {
 
   return {
     site: { url, dataDir },
+    app,
     watches,
     async newPage(label, viewport = WIDE) {
       const context = await browser.newContext({ viewport, acceptDownloads: true });
@@ -140,10 +153,10 @@ export async function startHarness(): Promise<Harness> {
  * Gives a test file its harness: started before its tests (`ready` receives it), the pages' logs
  * printed when a test fails, watches reset between tests, everything closed after.
  */
-export function harnessForFile(ready: (harness: Harness) => void) {
+export function harnessForFile(ready: (harness: Harness) => void, opts: HarnessOptions = {}) {
   let harness: Harness | undefined;
   beforeAll(async () => {
-    harness = await startHarness();
+    harness = await startHarness(opts);
     ready(harness);
   });
   afterEach((context) => {
