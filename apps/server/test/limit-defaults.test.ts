@@ -94,4 +94,9 @@ describe('rate limits at their SPEC defaults', () => {
     const ip = nextIp();
     expectLimitAt(await outcomes(61, () => client(ip).health.check.query()), 60);
   });
+
+  it('passkeyOptions.ip: 60 anonymous passkey ceremonies per IP per 15 min', async () => {
+    const ip = nextIp();
+    expectLimitAt(await outcomes(61, () => client(ip).auth.passkeyOptions.mutate({})), 60);
+  });
 });
