@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { createClientIp, rateLimitSubject } from './client-ip.js';
+import { createClientIp, networkOf, rateLimitSubject } from './client-ip.js';
 import { parseEnv } from './env.js';
 
 /** A request as node:http hands it over: the socket's address and the proxy's header. */
@@ -54,5 +54,20 @@ describe('rate-limit subjects', () => {
     expect(rateLimitSubject('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
     expect(rateLimitSubject(undefined)).toBe('unknown');
     expect(rateLimitSubject('not an ip')).toBe('unknown');
+  });
+
+  it('an IPv4-mapped address (a dual-stack socket) is its IPv4 address, never one shared /64', () => {
+    expect(rateLimitSubject('::ffff:203.0.113.9')).toBe('203.0.113.9');
+    expect(rateLimitSubject('::ffff:198.51.100.7')).toBe('198.51.100.7');
+  });
+});
+
+describe('networks for the security log', () => {
+  it('IPv4 by its /16, IPv6 by its /48, mapped IPv4 as IPv4', () => {
+    expect(networkOf('203.0.113.9')).toBe('203.0.0.0/16');
+    expect(networkOf('::ffff:203.0.113.9')).toBe('203.0.0.0/16');
+    expect(networkOf('2001:db8:1:2::1')).toBe('2001:db8:1::/48');
+    expect(networkOf(undefined)).toBeUndefined();
+    expect(networkOf('garbage')).toBeUndefined();
   });
 });

@@ -69,11 +69,32 @@ function normalize(ip: string | undefined): string | undefined {
 export function rateLimitSubject(ip: string | undefined): string {
   if (!ip) return 'unknown';
   try {
-    const parsed = ipaddr.parse(ip);
+    // `process` turns an IPv4-mapped address (a dual-stack socket's ::ffff:a.b.c.d) into IPv4:
+    // keyed by its /64, every IPv4 client would share one budget.
+    const parsed = ipaddr.process(ip);
     if (parsed.kind() === 'ipv4') return parsed.toString();
     const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4);
     return `${new ipaddr.IPv6([...parts, 0, 0, 0, 0]).toString()}/64`;
   } catch {
     return 'unknown';
+  }
+}
+
+/**
+ * The network an address belongs to, for the security log's `new-network` flag (SPEC §10): the
+ * /16 of an IPv4 address, the /48 of an IPv6 one (a site's allocation).
+ */
+export function networkOf(ip: string | undefined): string | undefined {
+  if (!ip) return undefined;
+  try {
+    const parsed = ipaddr.process(ip);
+    if (parsed.kind() === 'ipv4') {
+      const [a, b] = (parsed as ipaddr.IPv4).octets;
+      return `${a}.${b}.0.0/16`;
+    }
+    const parts = (parsed as ipaddr.IPv6).parts.slice(0, 3);
+    return `${new ipaddr.IPv6([...parts, 0, 0, 0, 0, 0]).toString()}/48`;
+  } catch {
+    return undefined;
   }
 }
