@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { authenticatorTransport } from './schemas.js';
+import { authenticatorTransport, securityEventType, securityFlag } from './schemas.js';
 
 /**
  * Output schemas of SPEC §4: they document the REST surface (OpenAPI) and make sure nothing but
@@ -172,4 +172,22 @@ export const presenceOutput = z.object({
       lastTransferAt: z.date(),
     }),
   ),
+});
+
+export const securityEventView = z.object({
+  id: z.uuid(),
+  type: securityEventType,
+  at: z.date(),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  browser: z.string().nullable(),
+  os: z.string().nullable(),
+  deviceId: z.string().nullable(),
+  sessionId: z.uuid().nullable(),
+  flags: z.array(securityFlag),
+  detail: z.record(z.string(), z.unknown()),
+});
+export const securityLogOutput = z.object({
+  items: z.array(securityEventView),
+  nextCursor: z.string().nullable(),
 });

@@ -122,6 +122,12 @@ const schema = z
     RESET_TOKEN_TTL_SECONDS: int(1, 604_800).default(1800),
     // SPEC §9: a sign-in's second step must follow within 5 minutes; tests shorten it.
     MFA_CHALLENGE_TTL_SECONDS: int(1, 3600).default(300),
+    // SPEC §10: how long the security log keeps an event.
+    SECURITY_EVENT_TTL_DAYS: int(1, 3650).default(180),
+    /** SPEC §10: these verified accounts are admins (bootstrap; the role then lives in the database). */
+    ADMIN_EMAILS: csv
+      .pipe(z.array(z.string().trim().toLowerCase().pipe(z.email('must be emails'))))
+      .default([]),
     BCRYPT_COST: int(4, 16).default(12),
     MAIL_TRANSPORT: z.enum(['resend', 'file', 'console']).optional(),
     RESEND_API_KEY: z.string().min(1).optional(),
@@ -186,7 +192,7 @@ export class ConfigError extends Error {
 /** Validates an environment; unset and empty variables take their defaults. */
 export function parseEnv(source: EnvInput): Env {
   // An empty list variable means an empty list (e.g. STUN_URLS= for no STUN on a closed network).
-  const lists = new Set(['STUN_URLS', 'TURN_URLS', 'CORS_ORIGINS']);
+  const lists = new Set(['STUN_URLS', 'TURN_URLS', 'CORS_ORIGINS', 'ADMIN_EMAILS']);
   const input = Object.fromEntries(
     Object.keys(schema.in.shape).map((key) => [
       key,

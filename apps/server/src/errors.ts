@@ -37,6 +37,9 @@ export const REASONS = {
   PASSKEY_INVALID: 'BAD_REQUEST',
   PASSKEY_NOT_FOUND: 'NOT_FOUND',
   REAUTH_REQUIRED: 'FORBIDDEN',
+  ACCOUNT_DISABLED: 'FORBIDDEN',
+  LAST_ADMIN: 'CONFLICT',
+  USER_NOT_FOUND: 'NOT_FOUND',
 } as const satisfies Record<string, TRPC_ERROR_CODE_KEY>;
 
 export type Reason = keyof typeof REASONS;
@@ -77,6 +80,9 @@ const MESSAGES: Record<Reason, string> = {
   PASSKEY_INVALID: 'The passkey could not be verified',
   PASSKEY_NOT_FOUND: 'No such passkey',
   REAUTH_REQUIRED: 'Confirm your password first',
+  ACCOUNT_DISABLED: 'This account is disabled; contact your administrator',
+  LAST_ADMIN: 'The last admin cannot lose the admin role',
+  USER_NOT_FOUND: 'No such user',
 };
 
 export interface DomainErrorOptions {

@@ -214,3 +214,36 @@ export const listTransfersInput = z
 
 export type CompleteTransferInput = z.output<typeof completeTransferInput>;
 export type ListTransfersInput = z.output<typeof listTransfersInput>;
+
+/** The security log's event types (SPEC §10), as clients filter by them. */
+export const securityEventType = z.enum([
+  'sign-in',
+  'sign-in-failed',
+  'mfa-failed',
+  'refresh-reused',
+  'password-changed',
+  'password-reset',
+  'mfa-enabled',
+  'mfa-disabled',
+  'passkey-added',
+  'passkey-removed',
+  'session-revoked',
+  'new-device',
+  'email-changed',
+  'account-disabled',
+  'admin-action',
+]);
+export const securityFlag = z.enum(['new-device', 'new-network', 'many-failures', 'token-reuse']);
+export type SecurityEventType = z.output<typeof securityEventType>;
+export type SecurityFlag = z.output<typeof securityFlag>;
+const pageCursor = z.string().trim().min(1).max(256);
+export const securityLogInput = z
+  .object({
+    limit: z.number().int().min(1).max(100).default(20),
+    cursor: pageCursor.optional(),
+    type: securityEventType.optional(),
+  })
+  .nullish();
+export const reportSignInInput = z.object({
+  token: z.string().trim().min(1, 'is required').max(512),
+});

@@ -233,13 +233,23 @@ describe('mail through Resend (SPEC §6, §7)', () => {
     await client().auth.resetPassword.mutate({ token, password: third, confirmPassword: third });
     const again = sessionOf(await client().auth.signIn.mutate({ email, password: third }));
 
-    // Every mail of the flow (code, reset link, two password-changed notices) went out and was logged.
-    const rows = await sentRows(server, email, 4);
+    // Every mail of the flow went out and was logged: the code, the reset link, two
+    // password-changed notices, and the new-device notice of the last sign-in (the reset made
+    // every device a stranger again, SPEC §6.1 and §10), whose "not me" link is a secret too.
+    const rows = await sentRows(server, email, 5);
     const mailIds = new Set(rows.map((row) => row.id));
+    const notMe = await waitUntil(
+      () =>
+        stub
+          .requestsTo(email)
+          .find((r) => r.status === 200 && /not-me\?token=/.test(String(r.body?.text))),
+      'the new-sign-in mail',
+    );
+    const reportToken = tokenIn(notMe);
     await waitUntil(
       () =>
         logLines(server).filter((line) => line.msg === 'mail sent' && mailIds.has(line.mailId))
-          .length === 4
+          .length === 5
           ? true
           : undefined,
       'the mail-sent log lines',
@@ -252,6 +262,7 @@ describe('mail through Resend (SPEC §6, §7)', () => {
       third,
       token,
       encodeURIComponent(token),
+      reportToken,
       signedIn.accessToken,
       signedIn.refreshToken,
       refreshed.accessToken,

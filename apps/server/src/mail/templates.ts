@@ -8,7 +8,10 @@ export type MailKind =
   | 'mfa-disabled'
   | 'recovery-code-used'
   | 'passkey-added'
-  | 'passkey-removed';
+  | 'passkey-removed'
+  | 'new-sign-in'
+  | 'confirm-email-change'
+  | 'email-changed';
 
 export interface MailMessage {
   kind: MailKind;
@@ -144,5 +147,81 @@ export function passkeyRemovedMessage(to: string, name: string, passkey: string)
   return notice('passkey-removed', to, 'A passkey was removed', name, [
     `The passkey named "${passkey}" was just removed from your CryptWeb account.`,
     'If this was not you, reset your password now.',
+  ]);
+}
+
+/** Where and how a sign-in happened, as a new-device mail tells it. */
+export interface SignInPlace {
+  deviceName: string | null;
+  browser?: string | undefined;
+  os?: string | undefined;
+  ip?: string | undefined;
+  at: Date;
+}
+
+export function newSignInMessage(
+  to: string,
+  name: string,
+  appUrl: string,
+  token: string,
+  place: SignInPlace,
+): MailMessage {
+  const link = `${appUrl.replace(/\/+$/, '')}/app/not-me?token=${encodeURIComponent(token)}`;
+  const facts = [
+    `Device: ${place.deviceName ?? 'unnamed'}`,
+    `Browser: ${place.browser ?? 'unknown'}`,
+    `System: ${place.os ?? 'unknown'}`,
+    `IP address: ${place.ip ?? 'unknown'}`,
+    `Time: ${place.at.toISOString().replace('T', ' ').slice(0, 19)} UTC`,
+  ];
+  const intro = 'Your CryptWeb account was just signed in to from a device it has not seen before:';
+  const ask =
+    'If this was you, there is nothing to do. If it was not, this link (valid 7 days, once) signs that device out and mails you a link to set a new password:';
+  return {
+    kind: 'new-sign-in',
+    to,
+    subject: 'New sign-in to your CryptWeb account',
+    payload: {
+      token,
+      text: `Hi ${name},\n\n${intro}\n\n${facts.join('\n')}\n\n${ask}\n${link}`,
+      html: layout('New sign-in', [
+        `Hi ${escapeHtml(name)},`,
+        escapeHtml(intro),
+        facts.map(escapeHtml).join('<br>'),
+        escapeHtml(ask),
+        `<a href="${escapeHtml(link)}">This was not me</a>`,
+      ]),
+    },
+  };
+}
+
+export function confirmEmailChangeMessage(
+  to: string,
+  name: string,
+  code: string,
+  ttlSeconds: number,
+): MailMessage {
+  const minutes = Math.max(1, Math.round(ttlSeconds / 60));
+  return {
+    kind: 'confirm-email-change',
+    to,
+    // Never the code in the subject (see verifyEmailMessage).
+    subject: 'Confirm your new CryptWeb email address',
+    payload: {
+      code,
+      text: `Hi ${name},\n\nTo make this your CryptWeb email address, enter the code ${code}.\nIt expires in ${minutes} minutes.\n\nIf you did not ask for this, ignore this email.`,
+      html: layout('Confirm your new email', [
+        `Hi ${escapeHtml(name)},`,
+        `To make this your CryptWeb email address, enter the code <strong style="font-size:24px;letter-spacing:4px">${code}</strong>.`,
+        `It expires in ${minutes} minutes. If you did not ask for this, ignore this email.`,
+      ]),
+    },
+  };
+}
+
+export function emailChangedMessage(to: string, name: string, newEmail: string): MailMessage {
+  return notice('email-changed', to, 'Your CryptWeb email address changed', name, [
+    `Your CryptWeb account now uses ${newEmail}; mail about it no longer comes to this address.`,
+    'If this was not you, reply to your administrator at once: someone may hold your account.',
   ]);
 }

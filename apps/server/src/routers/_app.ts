@@ -1,4 +1,5 @@
 import { router } from '../trpc.js';
+import { accountRouter } from './account.js';
 import { authRouter } from './auth.js';
 import { healthRouter } from './health.js';
 import { mfaRouter } from './mfa.js';
@@ -10,6 +11,7 @@ import { transfersRouter } from './transfers.js';
 export const appRouter = router({
   health: healthRouter,
   auth: authRouter,
+  account: accountRouter,
   mfa: mfaRouter,
   passkeys: passkeysRouter,
   sessions: sessionsRouter,

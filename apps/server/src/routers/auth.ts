@@ -17,6 +17,7 @@ import {
   emailInput,
   passkeyOptionsInput,
   refreshInput,
+  reportSignInInput,
   resetPasswordInput,
   signInInput,
   signInWithPasskeyInput,
@@ -35,7 +36,8 @@ import {
 import { challengedUser, verifyMfa } from '../services/mfa-challenge.js';
 import { passkeySignInOptions, signInWithPasskey } from '../services/passkeys.js';
 import { forgotPassword, resetPassword } from '../services/password-reset.js';
-import { currentUserAndSession, revokeSession } from '../services/sessions.js';
+import { currentUserAndSession, endOwnSession } from '../services/sessions.js';
+import { reportSignIn } from '../services/sign-in-reports.js';
 import { authedProcedure, publicProcedure, rest, router } from '../trpc.js';
 
 const open = { protect: false };
@@ -114,6 +116,12 @@ export const authRouter = router({
       withCookies(ctx, await signInWithPasskey(ctx, input, clientInfo(ctx))),
     ),
 
+  reportSignIn: publicProcedure
+    .meta(rest('POST', '/auth/report-sign-in', '"This wasn\'t me": end a new-device session', open))
+    .input(reportSignInInput)
+    .output(ok)
+    .mutation(({ ctx, input }) => reportSignIn(ctx, input.token)),
+
   refresh: publicProcedure
     .meta(
       rest('POST', '/auth/refresh', 'Rotate the refresh token (from the body or the cookie)', open),
@@ -135,9 +143,7 @@ export const authRouter = router({
     .meta(rest('POST', '/auth/logout', 'Sign out: this session is revoked, cookies cleared'))
     .output(sessionIdOutput)
     .mutation(async ({ ctx }) => {
-      const { userId, sessionId } = ctx.session;
-      const result = await revokeSession(ctx.db, userId, sessionId, 'signed-out');
-      await ctx.sessionsRevoked([result.sessionId]);
+      const result = await endOwnSession(ctx, ctx.session, ctx.session.sessionId, 'signed-out');
       if (ctx.request.res) clearAuthCookies(ctx.request.res, ctx.env);
       return result;
     }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { revokeAllOutput, sessionIdOutput, sessionView } from '../contract.js';
 import { revokeAllInput, revokeSessionInput } from '../schemas.js';
-import { listSessions, revokeAllSessions, revokeSession } from '../services/sessions.js';
+import { endOwnSession, endOwnSessions, listSessions } from '../services/sessions.js';
 import { authedProcedure, rest, router } from '../trpc.js';
 
 export const sessionsRouter = router({
@@ -14,11 +14,7 @@ export const sessionsRouter = router({
     .meta(rest('DELETE', '/sessions/{sessionId}', 'Revoke one of your own sessions'))
     .input(revokeSessionInput)
     .output(sessionIdOutput)
-    .mutation(async ({ ctx, input }) => {
-      const result = await revokeSession(ctx.db, ctx.session.userId, input.sessionId);
-      await ctx.sessionsRevoked([result.sessionId]);
-      return result;
-    }),
+    .mutation(({ ctx, input }) => endOwnSession(ctx, ctx.session, input.sessionId, 'revoked')),
 
   revokeAll: authedProcedure
     .meta(
@@ -26,13 +22,7 @@ export const sessionsRouter = router({
     )
     .input(revokeAllInput)
     .output(revokeAllOutput)
-    .mutation(async ({ ctx, input }) => {
-      const includeCurrent = input?.includeCurrent ?? true;
-      const revoked = await revokeAllSessions(ctx.db, ctx.session.userId, {
-        reason: 'revoked',
-        ...(includeCurrent ? {} : { except: ctx.session.sessionId }),
-      });
-      await ctx.sessionsRevoked(revoked);
-      return { revoked };
-    }),
+    .mutation(async ({ ctx, input }) => ({
+      revoked: await endOwnSessions(ctx, ctx.session, input?.includeCurrent ?? true),
+    })),
 });

@@ -15,6 +15,7 @@ import { createMfaChallenge } from './mfa-challenge.js';
 import { hashPassword, isCommonPassword, spendPasswordCheck, verifyPassword } from './passwords.js';
 import { clear, limit, release } from './rate-limit.js';
 import { emailKey, sha256 } from './secrets.js';
+import { recordEvent, recordFailedSignIn } from './security-log.js';
 import {
   type ClientInfo,
   issueTokens,
@@ -65,10 +66,15 @@ export async function signIn(
   const valid = user
     ? await verifyPassword(input.password, user.passwordHash)
     : await spendPasswordCheck(input.password, deps.env.BCRYPT_COST);
-  if (!user || !valid) throw new DomainError('INVALID_CREDENTIALS');
+  if (!user || !valid) {
+    // Only an existing account has a log; the typed password is never part of it.
+    if (user) await recordFailedSignIn(db, user.id, client, claimedDevice);
+    throw new DomainError('INVALID_CREDENTIALS');
+  }
   await clear(db, 'signIn.emailIp', `${emailSubject}:${ip}`);
   await release(db, accountLimit, accountSubject);
   if (!user.emailVerifiedAt) throw new DomainError('EMAIL_NOT_VERIFIED');
+  if (user.disabledAt) throw new DomainError('ACCOUNT_DISABLED');
 
   const deviceId = claimedDevice ?? randomUUID();
   const deviceName = input.device?.name ?? null;
@@ -133,6 +139,14 @@ export async function refresh(
         .update(sessions)
         .set({ revokedAt: sql`now()`, revokedReason: 'refresh-reused' })
         .where(and(eq(sessions.id, session.id), isNull(sessions.revokedAt)));
+      await recordEvent(tx, {
+        userId: session.userId,
+        type: 'refresh-reused',
+        origin: deps.request,
+        deviceId: row.deviceId,
+        sessionId: session.id,
+        flags: ['token-reuse'],
+      });
       return null;
     }
     await tx.update(sessions).set({ lastUsedAt: sql`now()` }).where(eq(sessions.id, session.id));
@@ -252,6 +266,14 @@ export async function changePassword(
       reason: 'password-changed',
     });
     await forgetDevices(tx, user.id, auth.deviceId);
+    await recordEvent(tx, {
+      userId: user.id,
+      type: 'password-changed',
+      origin: deps.request,
+      deviceId: auth.deviceId,
+      sessionId: auth.sessionId,
+      detail: { sessionsRevoked: ids.length },
+    });
     await enqueueMail(tx, passwordChangedMessage(user.email, user.name, 'changed'));
     return ids;
   });

@@ -9,6 +9,8 @@ export interface ServiceDeps {
   keys: Keys;
   /** Wakes the mail worker after a transaction that queued mail has committed. */
   mail: { kick(): void };
+  /** Who is calling from where, for the security log (absent outside a request). */
+  request?: { ip: string | undefined; userAgent: string | undefined };
   /** Ends the revoked sessions' live subscriptions on every instance; call after the commit. */
   sessionsRevoked(sessionIds: string[]): Promise<void>;
 }

@@ -17,6 +17,25 @@ export async function isKnownDevice(
   return row !== undefined;
 }
 
+/**
+ * Before a sign-in: whether this device has signed in to the account, and whether any has (an
+ * account none has signed in to is at its first sign-in, which tells nobody anything).
+ */
+export async function deviceHistory(
+  db: Database,
+  userId: string,
+  deviceId: string,
+): Promise<{ known: boolean; anyKnown: boolean }> {
+  const [row] = await db
+    .select({
+      known: sql<boolean>`bool_or(${knownDevices.deviceId} = ${deviceId})`,
+      any: sql<number>`count(*)::int`,
+    })
+    .from(knownDevices)
+    .where(eq(knownDevices.userId, userId));
+  return { known: row?.known === true, anyKnown: (row?.any ?? 0) > 0 };
+}
+
 /** Marks a device as known to the account after a successful sign-in (first or again). */
 export async function rememberDevice(db: Database, userId: string, deviceId: string) {
   await db

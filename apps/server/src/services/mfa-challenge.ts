@@ -9,6 +9,7 @@ import { secondFactors } from './factors.js';
 import { limit } from './rate-limit.js';
 import { checkSecondFactor } from './second-factor.js';
 import { randomToken, sha256 } from './secrets.js';
+import { recordEvent } from './security-log.js';
 import { type ClientInfo, type SignedIn, startSession } from './session-start.js';
 import { findUserById, type UserRow } from './users.js';
 import { verifyAssertion } from './webauthn.js';
@@ -121,7 +122,21 @@ export async function verifyMfa(
   const challenge = await claimAttempt(deps, tokenHash);
   const user = await findUserById(db, challenge.userId);
   if (!user) throw new DomainError('MFA_CHALLENGE_INVALID');
-  const factor = await proveSecondFactor(deps, user, input);
+  const factor = await proveSecondFactor(deps, user, input).catch(async (error: unknown) => {
+    if (
+      error instanceof DomainError &&
+      (error.reason === 'MFA_CODE_INVALID' || error.reason === 'PASSKEY_INVALID')
+    ) {
+      await recordEvent(db, {
+        userId: user.id,
+        type: 'mfa-failed',
+        origin: client,
+        deviceId: challenge.deviceId,
+        detail: { method: input.passkey ? 'passkey' : input.totp ? 'totp' : 'recovery' },
+      });
+    }
+    throw error;
+  });
   const result = await db.transaction(async (tx) => {
     const [used] = await tx
       .update(mfaChallenges)

@@ -8,6 +8,7 @@ import { verifyCurrentPassword } from './auth.js';
 import type { ServiceDeps } from './deps.js';
 import { secondFactors } from './factors.js';
 import { checkSecondFactor } from './second-factor.js';
+import { eventOf, recordEvent } from './security-log.js';
 import { type AuthSession, callerRows } from './sessions.js';
 import {
   enabledTotp,
@@ -80,6 +81,11 @@ export async function confirmTotp(
     // A concurrent confirmation (or re-enrolment) got there first.
     if (!enabled) throw new DomainError('MFA_NOT_PENDING');
     const recoveryCodes = await replaceRecoveryCodes(tx, deps.keys, user.id);
+    await recordEvent(tx, {
+      ...eventOf(deps, auth),
+      type: 'mfa-enabled',
+      detail: { method: 'totp' },
+    });
     await enqueueMail(tx, mfaEnabledMessage(user.email, user.name));
     return recoveryCodes;
   });
@@ -111,6 +117,11 @@ export async function disableTotp(
   await deps.db.transaction(async (tx) => {
     await tx.delete(mfaTotp).where(eq(mfaTotp.userId, user.id));
     await tx.delete(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.userId, user.id));
+    await recordEvent(tx, {
+      ...eventOf(deps, auth),
+      type: 'mfa-disabled',
+      detail: { method: 'totp' },
+    });
     await enqueueMail(tx, mfaDisabledMessage(user.email, user.name));
   });
   deps.mail.kick();

@@ -8,6 +8,7 @@ import { passkeyAddedMessage, passkeyRemovedMessage } from '../mail/templates.js
 import { verifyCurrentPassword } from './auth.js';
 import type { ServiceDeps } from './deps.js';
 import { limit } from './rate-limit.js';
+import { eventOf, recordEvent } from './security-log.js';
 import { type ClientInfo, type SignedIn, startSession } from './session-start.js';
 import { type AuthSession, callerRows } from './sessions.js';
 import { findUserById } from './users.js';
@@ -75,6 +76,11 @@ export async function registerPasskey(
       .returning();
     // The same authenticator registered twice (by this account or another): refused, not moved.
     if (!inserted) throw new DomainError('PASSKEY_INVALID');
+    await recordEvent(tx, {
+      ...eventOf(deps, auth),
+      type: 'passkey-added',
+      detail: { passkeyId: inserted.id, name: input.name },
+    });
     await enqueueMail(tx, passkeyAddedMessage(user.email, user.name, input.name));
     return inserted;
   });
@@ -120,6 +126,11 @@ export async function removePasskey(
       .where(and(eq(passkeys.id, input.id), eq(passkeys.userId, user.id)))
       .returning({ name: passkeys.name });
     if (!removed) throw new DomainError('PASSKEY_NOT_FOUND');
+    await recordEvent(tx, {
+      ...eventOf(deps, auth),
+      type: 'passkey-removed',
+      detail: { passkeyId: input.id, name: removed.name },
+    });
     await enqueueMail(tx, passkeyRemovedMessage(user.email, user.name, removed.name));
   });
   deps.mail.kick();

@@ -1,5 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { rateLimitSubject } from '../client-ip.js';
+import type { Database } from '../db/client.js';
 import { passwordResetTokens, users } from '../db/schema.js';
 import { DomainError } from '../errors.js';
 import { enqueueMail } from '../mail/outbox.js';
@@ -10,8 +11,9 @@ import { forgetDevices } from './known-devices.js';
 import { hashPassword, isCommonPassword } from './passwords.js';
 import { limit } from './rate-limit.js';
 import { emailKey, randomToken, sha256 } from './secrets.js';
+import { recordEvent } from './security-log.js';
 import { revokeAllSessions } from './sessions.js';
-import { findUserByEmail } from './users.js';
+import { findUserByEmail, type UserRow } from './users.js';
 
 /** Always `{ok:true}`; an existing account gets a reset link, and any older link stops working. */
 export async function forgotPassword(
@@ -24,36 +26,46 @@ export async function forgotPassword(
   await limit(deps, 'forgotPassword.email', emailKey(deps.keys, email));
   const user = await findUserByEmail(deps.db, email);
   if (!user) return { ok: true };
-  const token = randomToken(32);
-  await deps.db.transaction(async (tx) => {
-    await tx
-      .update(passwordResetTokens)
-      .set({ voidedAt: sql`now()` })
-      .where(
-        and(
-          eq(passwordResetTokens.userId, user.id),
-          isNull(passwordResetTokens.usedAt),
-          isNull(passwordResetTokens.voidedAt),
-        ),
-      );
-    await tx.insert(passwordResetTokens).values({
-      userId: user.id,
-      tokenHash: sha256(token),
-      expiresAt: sql`now() + make_interval(secs => ${deps.env.RESET_TOKEN_TTL_SECONDS})`,
-    });
-    await enqueueMail(
-      tx,
-      resetPasswordMessage(
-        user.email,
-        user.name,
-        deps.env.APP_URL,
-        token,
-        deps.env.RESET_TOKEN_TTL_SECONDS,
-      ),
-    );
-  });
+  await deps.db.transaction((tx) => sendResetLink(deps, tx, user));
   deps.mail.kick();
   return { ok: true };
+}
+
+/**
+ * Mails a new reset link in the caller's transaction; any older link of the account stops
+ * working. The caller kicks the mail worker after the commit.
+ */
+export async function sendResetLink(
+  deps: Pick<ServiceDeps, 'env'>,
+  tx: Database,
+  user: Pick<UserRow, 'id' | 'email' | 'name'>,
+) {
+  const token = randomToken(32);
+  await tx
+    .update(passwordResetTokens)
+    .set({ voidedAt: sql`now()` })
+    .where(
+      and(
+        eq(passwordResetTokens.userId, user.id),
+        isNull(passwordResetTokens.usedAt),
+        isNull(passwordResetTokens.voidedAt),
+      ),
+    );
+  await tx.insert(passwordResetTokens).values({
+    userId: user.id,
+    tokenHash: sha256(token),
+    expiresAt: sql`now() + make_interval(secs => ${deps.env.RESET_TOKEN_TTL_SECONDS})`,
+  });
+  await enqueueMail(
+    tx,
+    resetPasswordMessage(
+      user.email,
+      user.name,
+      deps.env.APP_URL,
+      token,
+      deps.env.RESET_TOKEN_TTL_SECONDS,
+    ),
+  );
 }
 
 /** Sets a new password from a reset link (single use); every session of the account is revoked. */
@@ -106,6 +118,12 @@ export async function resetPassword(
     if (!user) throw new DomainError('TOKEN_INVALID');
     const ids = await revokeAllSessions(tx, user.id, { reason: 'password-reset' });
     await forgetDevices(tx, user.id);
+    await recordEvent(tx, {
+      userId: user.id,
+      type: 'password-reset',
+      origin: deps.request,
+      detail: { sessionsRevoked: ids.length },
+    });
     await enqueueMail(tx, passwordChangedMessage(user.email, user.name, 'reset'));
     return ids;
   });

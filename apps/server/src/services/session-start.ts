@@ -1,11 +1,14 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { refreshTokens, sessions } from '../db/schema.js';
+import { DomainError } from '../errors.js';
 import { signAccessToken } from './access-tokens.js';
 import type { ServiceDeps } from './deps.js';
-import { rememberDevice } from './known-devices.js';
+import { deviceHistory, rememberDevice } from './known-devices.js';
 import { randomToken, sha256 } from './secrets.js';
-import { describeDevice } from './sessions.js';
+import { hasSignedInBefore, recordEvent, signInFlags } from './security-log.js';
+import { mailNewSignIn } from './sign-in-reports.js';
+import { describeDevice } from './user-agent.js';
 import { type PublicUser, toPublicUser, type UserRow } from './users.js';
 
 export interface TokenPair {
@@ -58,7 +61,17 @@ export async function startSession(
   opts: { deviceId: string; deviceName: string | null; client: ClientInfo; amr: string[] },
 ): Promise<SignedIn> {
   const { env } = deps;
+  // Every way in (password, second factor, passkey) ends here: a disabled account gets no session.
+  if (user.disabledAt) throw new DomainError('ACCOUNT_DISABLED');
   const device = describeDevice(opts.client.userAgent);
+  const history = await deviceHistory(tx, user.id, opts.deviceId);
+  const firstSignIn = !history.anyKnown && !(await hasSignedInBefore(tx, user.id));
+  const newDevice = !history.known && !firstSignIn;
+  const flags = await signInFlags(tx, user.id, {
+    ip: opts.client.ip,
+    newDevice,
+    firstSignIn,
+  });
   await rememberDevice(tx, user.id, opts.deviceId);
   const [session] = await tx
     .insert(sessions)
@@ -80,6 +93,22 @@ export async function startSession(
       amr: sessions.amr,
     });
   if (!session) throw new Error('session insert returned nothing');
+  const event = {
+    userId: user.id,
+    origin: opts.client,
+    deviceId: opts.deviceId,
+    sessionId: session.id,
+  };
+  await recordEvent(tx, { ...event, type: 'sign-in', flags, detail: { amr: opts.amr } });
+  if (newDevice) {
+    await recordEvent(tx, { ...event, type: 'new-device', flags });
+    await mailNewSignIn(deps, tx, user, {
+      sessionId: session.id,
+      deviceName: opts.deviceName,
+      ...device,
+      ip: opts.client.ip,
+    });
+  }
   const tokens = await issueTokens(deps, tx, session);
   return {
     user: toPublicUser(user),

@@ -4,6 +4,8 @@ import type { Database } from '../db/client.js';
 import { sessions, users } from '../db/schema.js';
 import type { Env } from '../env.js';
 import { DomainError } from '../errors.js';
+import type { ServiceDeps } from './deps.js';
+import { recordEvent } from './security-log.js';
 import { toPublicUser, type UserRow } from './users.js';
 
 /** The caller's session, as the auth middleware hands it to procedures. */
@@ -29,21 +31,6 @@ export interface SessionView {
 }
 
 type SessionRow = typeof sessions.$inferSelect;
-
-/** Browser, OS and device type from a User-Agent, via a maintained parser. */
-export function describeDevice(userAgent: string | undefined) {
-  if (!userAgent) return {};
-  const parsed = Bowser.parse(userAgent);
-  const browser = [parsed.browser.name, parsed.browser.version?.split('.')[0]]
-    .filter(Boolean)
-    .join(' ');
-  const os = [parsed.os.name, parsed.os.versionName ?? parsed.os.version].filter(Boolean).join(' ');
-  return {
-    browser: browser || undefined,
-    os: os || undefined,
-    type: parsed.platform.type || undefined,
-  };
-}
 
 /** A session is live until revoked, past its absolute end, or idle for longer than allowed. */
 export function liveSession(env: Pick<Env, 'SESSION_IDLE_TTL_SECONDS'>) {
@@ -145,4 +132,57 @@ export async function revokeAllSessions(
     )
     .returning({ id: sessions.id });
   return rows.map((row) => row.id);
+}
+
+/**
+ * The caller ends one of its own sessions (`signed-out` for the current one): recorded in the
+ * security log in the same transaction, then its live subscriptions end on every instance.
+ */
+export async function endOwnSession(
+  deps: ServiceDeps,
+  auth: AuthSession,
+  sessionId: string,
+  reason: 'revoked' | 'signed-out',
+): Promise<{ sessionId: string }> {
+  const result = await deps.db.transaction(async (tx) => {
+    const ended = await revokeSession(tx, auth.userId, sessionId, reason);
+    await recordEvent(tx, {
+      userId: auth.userId,
+      type: 'session-revoked',
+      origin: deps.request,
+      deviceId: auth.deviceId,
+      sessionId,
+      detail: { reason },
+    });
+    return ended;
+  });
+  await deps.sessionsRevoked([result.sessionId]);
+  return result;
+}
+
+/** The caller ends all its sessions (or all but the current one), recorded and ended everywhere. */
+export async function endOwnSessions(
+  deps: ServiceDeps,
+  auth: AuthSession,
+  includeCurrent: boolean,
+): Promise<string[]> {
+  const revoked = await deps.db.transaction(async (tx) => {
+    const ids = await revokeAllSessions(tx, auth.userId, {
+      reason: 'revoked',
+      ...(includeCurrent ? {} : { except: auth.sessionId }),
+    });
+    if (ids.length > 0) {
+      await recordEvent(tx, {
+        userId: auth.userId,
+        type: 'session-revoked',
+        origin: deps.request,
+        deviceId: auth.deviceId,
+        sessionId: auth.sessionId,
+        detail: { reason: 'revoked-all', sessions: ids.length, includeCurrent },
+      });
+    }
+    return ids;
+  });
+  await deps.sessionsRevoked(revoked);
+  return revoked;
 }

@@ -2,6 +2,7 @@ import { lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import {
   busPayloads,
+  emailChanges,
   emailCodes,
   knownDevices,
   mailOutbox,
@@ -9,7 +10,9 @@ import {
   passwordResetTokens,
   phantomEmailCodes,
   rateLimits,
+  securityEvents,
   sessions,
+  signInReports,
   webauthnChallenges,
 } from '../db/schema.js';
 import type { Env } from '../env.js';
@@ -19,8 +22,11 @@ import type { Logger } from '../logger.js';
 /** Rows past their use are kept this long (answers like TOKEN_USED stay exact meanwhile). */
 const KEEP = sql`interval '1 day'`;
 
-/** Deletes expired codes (real and phantom), reset tokens, sign-in and WebAuthn challenges, devices unseen for a year, sessions, rate-limit windows, delivered mail, old bus payloads. */
-export async function sweepExpired(db: Database, env: Pick<Env, 'SESSION_IDLE_TTL_SECONDS'>) {
+/** Deletes expired codes (real and phantom), reset tokens, sign-in and WebAuthn challenges, security events past their retention, not-me links, email changes, devices unseen for a year, sessions, rate-limit windows, delivered mail, old bus payloads. */
+export async function sweepExpired(
+  db: Database,
+  env: Pick<Env, 'SESSION_IDLE_TTL_SECONDS' | 'SECURITY_EVENT_TTL_DAYS'>,
+) {
   const cutoff = sql`now() - ${KEEP}`;
   const [
     codes,
@@ -33,6 +39,9 @@ export async function sweepExpired(db: Database, env: Pick<Env, 'SESSION_IDLE_TT
     devices,
     challenges,
     ceremonies,
+    events,
+    reports,
+    emailChangeCodes,
   ] = await Promise.all([
     db
       .delete(emailCodes)
@@ -88,6 +97,20 @@ export async function sweepExpired(db: Database, env: Pick<Env, 'SESSION_IDLE_TT
       .delete(webauthnChallenges)
       .where(lt(webauthnChallenges.expiresAt, sql`now()`))
       .returning({ id: webauthnChallenges.challengeHash }),
+    db
+      .delete(securityEvents)
+      .where(
+        lt(securityEvents.at, sql`now() - make_interval(days => ${env.SECURITY_EVENT_TTL_DAYS})`),
+      )
+      .returning({ id: securityEvents.id }),
+    db
+      .delete(signInReports)
+      .where(lt(signInReports.expiresAt, cutoff))
+      .returning({ id: signInReports.tokenHash }),
+    db
+      .delete(emailChanges)
+      .where(lt(emailChanges.expiresAt, cutoff))
+      .returning({ id: emailChanges.userId }),
   ]);
   return {
     emailCodes: codes.length,
@@ -100,6 +123,9 @@ export async function sweepExpired(db: Database, env: Pick<Env, 'SESSION_IDLE_TT
     knownDevices: devices.length,
     mfaChallenges: challenges.length,
     webauthnChallenges: ceremonies.length,
+    securityEvents: events.length,
+    signInReports: reports.length,
+    emailChanges: emailChangeCodes.length,
   };
 }
 

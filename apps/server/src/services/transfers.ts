@@ -1,10 +1,10 @@
 import { and, desc, eq, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { z } from 'zod';
 import type { Database } from '../db/client.js';
 import { transfers, users } from '../db/schema.js';
 import { DomainError } from '../errors.js';
 import type { CompleteTransferInput, ListTransfersInput } from '../schemas.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { findUserByEmail } from './users.js';
 
 export interface TransferView {
@@ -68,27 +68,6 @@ function selectTransfers(db: Database) {
     .innerJoin(receiver, eq(receiver.id, transfers.receiverId));
 }
 
-/**
- * Opaque keyset cursor: the id of the last item of the previous page. The next page continues
- * strictly after that row's exact (completedAt, id), so rows sharing a timestamp are never skipped.
- */
-function encodeCursor(item: TransferView): string {
-  return Buffer.from(item.id).toString('base64url');
-}
-
-const cursorId = z.uuid();
-
-function decodeCursor(cursor: string): string {
-  const parsed = cursorId.safeParse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!parsed.success) {
-    throw new DomainError('INVALID_INPUT', {
-      message: 'The cursor is invalid',
-      details: { fieldErrors: { cursor: ['is invalid'] } },
-    });
-  }
-  return parsed.data;
-}
-
 /** The caller's transfers, newest first, one page at a time. */
 export async function listTransfers(
   db: Database,
@@ -111,7 +90,7 @@ export async function listTransfers(
     .limit(input.limit + 1);
   const items = rows.slice(0, input.limit);
   const last = items.at(-1);
-  return { items, nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null };
+  return { items, nextCursor: rows.length > input.limit && last ? encodeCursor(last.id) : null };
 }
 
 /**

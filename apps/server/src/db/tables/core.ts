@@ -24,6 +24,18 @@ export const users = pgTable(
     passwordHash: text('password_hash').notNull(),
     emailVerifiedAt: timestamptz('email_verified_at'),
     passwordChangedAt: timestamptz('password_changed_at'),
+    /** SPEC §10: `user` or `admin`, read from here on every admin call, never from a token. */
+    role: text('role', { enum: ['user', 'admin'] })
+      .notNull()
+      .default('user'),
+    /** Set by an admin: the password no longer signs in (ACCOUNT_DISABLED), sessions are ended. */
+    disabledAt: timestamptz('disabled_at'),
+    disabledReason: text('disabled_reason'),
+    /**
+     * A deleted account stays as a tombstone (no email, name or password of the person) so the
+     * other party's transfer history keeps its row as "Deleted user".
+     */
+    deletedAt: timestamptz('deleted_at'),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('users_email_key').on(t.email)],
