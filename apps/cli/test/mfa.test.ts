@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMailbox } from '../src/flows/mailbox.js';
 import { E2E_RATE_LIMITS, type SpawnedServer, spawnServer } from '../src/flows/server-process.js';
 import { runCli } from './support/cli.js';
+import { hasScript, runCliInTerminal } from './support/terminal.js';
 
 let server: SpawnedServer;
 let configDir: string;
@@ -228,5 +229,49 @@ describe('cryptweb 2fa (SPEC §9)', () => {
     ]);
     expect(failed.code).toBe(1);
     expect(JSON.parse(failed.stdout)).toMatchObject({ error: { reason: 'MFA_CODE_INVALID' } });
+  });
+});
+
+describe.runIf(hasScript)('cryptweb 2fa and login in a terminal (SPEC §9)', () => {
+  it('enable asks the password and the first code; login and disable ask for a code', async () => {
+    const { email, global } = await signedInMachine('Terminal');
+    const enable = runCliInTerminal([...global, '2fa', 'enable']);
+    await enable.waitFor(/Password: $/);
+    enable.type(password);
+    const secret = (await enable.waitFor(SECRET))[1] ?? '';
+    await enable.waitFor(/Code from your authenticator app: $/);
+    expect(enable.output()).toContain('▄');
+    // The previous step: the login below then uses the current one (a step is accepted once).
+    enable.type(codeAt(secret, -1));
+    expect(await enable.exited, enable.output()).toBe(0);
+    expect(enable.output()).toContain('two-factor sign-in is on');
+    expect(enable.output()).toContain('Store these now');
+    const recoveryCodes = recoveryCodesIn(enable.output());
+    expect(recoveryCodes).toHaveLength(10);
+
+    const login = runCliInTerminal([...global, 'login', '--email', email], {
+      CRYPTWEB_PASSWORD: password,
+    });
+    await login.waitFor(/Code from your authenticator app \(or a recovery code\): $/);
+    login.type(codeAt(secret));
+    expect(await login.exited, login.output()).toBe(0);
+    expect(login.output()).toContain(`signed in as Terminal <${email}>`);
+
+    const withRecovery = runCliInTerminal([...global, 'login', '--email', email], {
+      CRYPTWEB_PASSWORD: password,
+    });
+    await withRecovery.waitFor(/recovery code\): $/);
+    withRecovery.type(recoveryCodes[0] ?? '');
+    expect(await withRecovery.exited, withRecovery.output()).toBe(0);
+
+    const disable = runCliInTerminal([...global, '2fa', 'disable']);
+    await disable.waitFor(/Password: $/);
+    disable.type(password);
+    await disable.waitFor(/recovery code\): $/);
+    // A spent recovery code is refused: the command fails and says why.
+    disable.type(recoveryCodes[0] ?? '');
+    expect(await disable.exited).toBe(1);
+    expect(disable.output()).toContain('MFA_CODE_INVALID');
+    expect(disable.output()).not.toContain(password);
   });
 });
