@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCryptwebClient, memoryTokenStore } from '@cryptweb/client';
-import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMailbox } from '../src/flows/mailbox.js';
 import { E2E_RATE_LIMITS, type SpawnedServer, spawnServer } from '../src/flows/server-process.js';
+import { totpCode as codeAt } from '../src/flows/two-factor.js';
 import { runCli } from './support/cli.js';
 import { hasScript, runCliInTerminal } from './support/terminal.js';
 
@@ -15,17 +15,6 @@ const password = 'correct-Horse-battery-9';
 
 /** `cryptweb --url <server> --config-dir <tmp> …args`. */
 const cli = (args: string[]) => runCli(['--url', server.url, '--config-dir', configDir, ...args]);
-
-/** The code of the step `offset` steps from now (SPEC §9: SHA-1, 6 digits, 30 s). */
-function codeAt(secret: string, offset = 0): string {
-  const totp = new OTPAuth.TOTP({
-    secret: OTPAuth.Secret.fromBase32(secret),
-    algorithm: 'SHA1',
-    digits: 6,
-    period: 30,
-  });
-  return totp.generate({ timestamp: Date.now() + offset * 30_000 });
-}
 
 /** `login` with the test password, and a second-factor code when given. */
 const loginArgs = (email: string, code?: string) => [
