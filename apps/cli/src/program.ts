@@ -12,6 +12,7 @@ import { sendCommand } from './commands/send.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { signupCommand } from './commands/signup.js';
 import { transfersCommand } from './commands/transfers.js';
+import { twoFactorCommand } from './commands/two-factor.js';
 import { verifyCommand } from './commands/verify.js';
 import { whoamiCommand } from './commands/whoami.js';
 import { addGlobalOptions } from './lib/context.js';
@@ -42,6 +43,7 @@ export function createProgram(): Command {
   sessionsCommand(program);
   transfersCommand(program);
   passwordCommand(program);
+  twoFactorCommand(program);
   e2eCommand(program);
 
   sendCommand(program);

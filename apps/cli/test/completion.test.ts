@@ -108,6 +108,16 @@ describe('cryptweb completion bash', () => {
     ]);
     expect((await bashComplete('cryptweb completion ')).words).toEqual(['bash', 'zsh']);
     expect((await bashComplete('cryptweb help tra')).words).toEqual(['transfers']);
+    expect((await bashComplete('cryptweb 2fa ')).words).toEqual([
+      'status',
+      'enable',
+      'disable',
+      'recovery-codes',
+      'help',
+    ]);
+    expect((await bashComplete('cryptweb 2fa enable --')).words).toEqual(
+      expect.arrayContaining(['--password', '--code']),
+    );
   });
 
   it('leaves paths to readline, and offers nothing for free text', async () => {
@@ -172,5 +182,6 @@ describe.runIf(hasZsh)('cryptweb completion zsh', () => {
       'all',
     ]);
     expect(await zshComplete('cryptweb completion ')).toEqual(['bash', 'zsh']);
+    expect(await zshComplete('cryptweb 2fa r')).toEqual(['recovery-codes']);
   });
 });

@@ -3,7 +3,7 @@ import { isMfaRequired, memoryTokenStore } from '@cryptweb/client';
 import type { Command } from 'commander';
 import { createClient, runAction } from '../lib/context.js';
 import { readPassword } from '../lib/password.js';
-import { asSecondFactor, readCode } from '../lib/second-factor.js';
+import { ANY_CODE_PROMPT, asSecondFactor, readCode } from '../lib/second-factor.js';
 
 export function loginCommand(program: Command) {
   program
@@ -39,12 +39,7 @@ export function loginCommand(program: Command) {
           const result = isMfaRequired(answer)
             ? await client().auth.verifyMfa.mutate({
                 challengeToken: answer.challengeToken,
-                ...asSecondFactor(
-                  await readCode(
-                    opts.code,
-                    'Code from your authenticator app (or a recovery code): ',
-                  ),
-                ),
+                ...asSecondFactor(await readCode(opts.code, ANY_CODE_PROMPT)),
               })
             : answer;
           // The old tokens were just overwritten: end their session instead of orphaning it.

@@ -11,13 +11,20 @@ import { signOutFlow } from './sign-out.js';
 import { signUpFlow } from './sign-up.js';
 import { signalingFlow } from './signaling.js';
 import { transfersFlow } from './transfers.js';
+import {
+  recoveryCodeFlow,
+  totpDisableFlow,
+  totpEnrolFlow,
+  totpReplayFlow,
+  totpSignInFlow,
+} from './two-factor.js';
 
 export interface Flow {
   name: string;
   run(ctx: FlowContext): Promise<void>;
 }
 
-/** SPEC §5, in the order a person meets it. */
+/** SPEC §5 and §9, in the order a person meets them. */
 export const FLOWS: Flow[] = [
   { name: 'health', run: healthFlow },
   { name: 'sign-up + verify', run: signUpFlow },
@@ -28,6 +35,12 @@ export const FLOWS: Flow[] = [
   { name: 'change password', run: changePasswordFlow },
   { name: 'signaling A ↔ B', run: signalingFlow },
   { name: 'transfers', run: transfersFlow },
+  // SPEC §9: each step needs the one before it (one account with two-factor on).
+  { name: '2fa enrol + confirm', run: totpEnrolFlow },
+  { name: '2fa sign-in (TOTP)', run: totpSignInFlow },
+  { name: '2fa code replay refused', run: totpReplayFlow },
+  { name: '2fa recovery code once', run: recoveryCodeFlow },
+  { name: '2fa disable', run: totpDisableFlow },
   { name: 'sign-out', run: signOutFlow },
 ];
 

@@ -4,7 +4,13 @@ import { readFile } from 'node:fs/promises';
 export interface Mail {
   to: string;
   subject: string;
-  kind: 'verify-email' | 'reset-password' | 'password-changed';
+  kind:
+    | 'verify-email'
+    | 'reset-password'
+    | 'password-changed'
+    | 'mfa-enabled'
+    | 'mfa-disabled'
+    | 'recovery-code-used';
   code?: string;
   token?: string;
   sentAt?: string;

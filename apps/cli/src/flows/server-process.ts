@@ -28,6 +28,7 @@ export const E2E_RATE_LIMITS = JSON.stringify({
   'forgotPassword.email': GENEROUS,
   'forgotPassword.ip': GENEROUS,
   'reauth.user': GENEROUS,
+  'verifyMfa.ip': GENEROUS,
   'health.ip': GENEROUS,
   'signaling.peer': { perSecond: 10_000, burst: 10_000 },
 });

@@ -73,6 +73,12 @@ const HINTS: Record<string, string> = {
   REFRESH_INVALID: 'sign in again with `cryptweb login`',
   TOKEN_EXPIRED: 'ask for a new link with `cryptweb password forgot --email EMAIL`',
   TOKEN_USED: 'ask for a new link with `cryptweb password forgot --email EMAIL`',
+  MFA_CODE_INVALID:
+    "use your app's current code (each code works once; wait for the next one) or an unused recovery code",
+  MFA_NOT_PENDING: 'start with `cryptweb 2fa enable`, which shows the QR code to scan first',
+  MFA_ALREADY_ENABLED: 'two-factor is already on (`cryptweb 2fa status`)',
+  MFA_CHALLENGE_EXPIRED: 'sign in again with `cryptweb login`',
+  MFA_CHALLENGE_INVALID: 'sign in again with `cryptweb login`',
 };
 
 /** Turns anything thrown into what the user needs to see. */

@@ -10,6 +10,11 @@ export interface Output {
   result(data: unknown, human: () => string): void;
   /** A dimmed progress line on stderr for people; silent with --json (stdout stays one document). */
   note(text: string): void;
+  /**
+   * Text a person must read before the command goes on (a QR code to scan before a prompt): on
+   * stdout, or on stderr with --json so that stdout stays one document.
+   */
+  show(text: string): void;
   /** Reports a failure on stderr (or as JSON on stdout) and sets exit code 1. */
   fail(error: unknown, url: string): ErrorInfo;
 }
@@ -29,6 +34,9 @@ export function createOutput(json: boolean): Output {
     },
     note(text) {
       if (!json) process.stderr.write(`${paintErr.dim(text)}\n`);
+    },
+    show(text) {
+      (json ? process.stderr : process.stdout).write(`${text}\n`);
     },
     fail(error, url) {
       const info = describeError(error, url);

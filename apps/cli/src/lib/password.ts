@@ -4,8 +4,9 @@ import { CliError } from './errors.js';
 export function promptHidden(question: string): Promise<string> {
   const { stdin, stderr } = process;
   if (!stdin.isTTY) return Promise.reject(new CliError('no terminal to prompt on'));
-  stderr.write(question);
+  // Raw mode before the prompt shows: whatever is typed (or pasted) once it shows is never echoed.
   stdin.setRawMode(true);
+  stderr.write(question);
   stdin.setEncoding('utf8');
   stdin.resume();
   return new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
 import { CliError } from './errors.js';
 import { promptHidden } from './password.js';
 
-/** What `auth.verifyMfa` (and the reauth of `2fa disable|recovery-codes`) takes besides the challenge. */
+/** What `auth.verifyMfa` takes besides the challenge. */
 export type SecondFactor = { totp: string } | { recoveryCode: string };
 
 /** Six digits are an authenticator code; anything else is tried as a recovery code. */
@@ -10,15 +10,22 @@ export function asSecondFactor(code: string): SecondFactor {
   return /^\d{6}$/.test(trimmed) ? { totp: trimmed } : { recoveryCode: trimmed };
 }
 
+/** The prompt for a code that may also be a recovery code (sign-in, `2fa disable|recovery-codes`). */
+export const ANY_CODE_PROMPT = 'Code from your authenticator app (or a recovery code): ';
+
 /**
  * The code from the `--code` flag, else from a prompt on a terminal. A script has no terminal to
- * ask on, so it is told to pass `--code`.
+ * ask on, so it is told to pass `--code`; `missing` says what the code is for.
  */
-export async function readCode(flag: string | undefined, prompt: string): Promise<string> {
+export async function readCode(
+  flag: string | undefined,
+  prompt: string,
+  missing = 'this account asks for a second factor',
+): Promise<string> {
   if (flag !== undefined) return flag;
   if (!process.stdin.isTTY) {
     throw new CliError(
-      'this account asks for a second factor',
+      missing,
       'pass --code with the 6-digit code from your authenticator app (or a recovery code)',
     );
   }

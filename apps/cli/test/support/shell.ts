@@ -93,42 +93,44 @@ export interface Background {
   stop(): Promise<void>;
 }
 
-/** Starts a long-running `command` (a server, a watcher) in the background. */
-export function background(command: string, options: ShellOptions): Background {
-  const child = spawnShell(command, options);
+/** A child's output as it arrives, and a way to wait for a pattern in it. */
+export interface OutputWatch {
+  append(chunk: Buffer): void;
+  /** The child is gone: pending waits for a pattern not seen reject now. */
+  end(): void;
+  output(): string;
+  /** Resolves with the first match of `pattern` in the output; rejects on end or timeout. */
+  waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+}
+
+export function watchOutput(label: string): OutputWatch {
   let output = '';
+  let ended = false;
   const listeners = new Set<() => void>();
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
+  const notify = () => {
     for (const listener of listeners) listener();
   };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  let ended = false;
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('close', (code) => {
-      ended = true;
-      for (const listener of listeners) listener();
-      resolve(code);
-    });
-  });
   return {
-    command,
+    append(chunk) {
+      output += chunk.toString('utf8');
+      notify();
+    },
+    end() {
+      ended = true;
+      notify();
+    },
     output: () => output,
-    exited,
     waitFor(pattern, timeoutMs) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const match = pattern.exec(output);
           if (match) done(() => resolve(match));
-          else if (ended) done(() => reject(new Error(`\`${command}\` exited:\n${tail(output)}`)));
+          else if (ended) done(() => reject(new Error(`\`${label}\` exited:\n${tail(output)}`)));
         };
         const timer = setTimeout(
           () =>
             done(() =>
-              reject(
-                new Error(`\`${command}\`: no ${pattern} in ${timeoutMs} ms:\n${tail(output)}`),
-              ),
+              reject(new Error(`\`${label}\`: no ${pattern} in ${timeoutMs} ms:\n${tail(output)}`)),
             ),
           timeoutMs,
         );
@@ -141,6 +143,26 @@ export function background(command: string, options: ShellOptions): Background {
         check();
       });
     },
+  };
+}
+
+/** Starts a long-running `command` (a server, a watcher) in the background. */
+export function background(command: string, options: ShellOptions): Background {
+  const child = spawnShell(command, options);
+  const watch = watchOutput(command);
+  child.stdout?.on('data', watch.append);
+  child.stderr?.on('data', watch.append);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('close', (code) => {
+      watch.end();
+      resolve(code);
+    });
+  });
+  return {
+    command,
+    output: watch.output,
+    exited,
+    waitFor: watch.waitFor,
     stop: () => stopGroup(child, exited),
   };
 }
