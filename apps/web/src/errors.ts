@@ -41,8 +41,28 @@ const MESSAGES: Record<Reason, string> = {
     'That code is not right. Enter the current code from your authenticator app, or an unused recovery code.',
   MFA_CHALLENGE_INVALID: 'This sign-in is no longer valid. Sign in again.',
   MFA_CHALLENGE_EXPIRED: 'This sign-in took too long and has expired. Sign in again.',
+  PASSKEY_INVALID:
+    'This passkey could not be verified. Try again, or use another passkey saved for this account.',
+  PASSKEY_NOT_FOUND: 'That passkey is no longer on your account.',
+  REAUTH_REQUIRED:
+    'You signed in on this device more than 10 minutes ago: enter your current password to continue.',
   CROSS_SITE_REQUEST: 'The server refused a request from this page. Reload it and try again.',
   UNSUPPORTED_CONTENT_TYPE: 'The server refused a request from this page. Reload it and try again.',
+};
+
+/**
+ * What the browser's WebAuthn errors (DOMException names, kept by @simplewebauthn/browser) mean
+ * to the person. NotAllowedError and AbortError are left out: a closed dialog is no error, and
+ * the pages say so calmly (see `passkeys.ts`).
+ */
+const WEBAUTHN_MESSAGES: Record<string, string> = {
+  InvalidStateError: 'This device or security key already holds a passkey for your account.',
+  SecurityError:
+    'The browser refused passkeys for this address. Open CryptWeb by its host name, not an IP address.',
+  ConstraintError:
+    'This device cannot make a passkey that verifies you (a screen lock, PIN or fingerprint). Try another device or a security key.',
+  NotSupportedError:
+    'This device cannot make a passkey CryptWeb accepts. Try another device or a security key.',
 };
 
 /** An error, ready to show: one sentence, and what the form needs to react to it. */
@@ -99,7 +119,8 @@ export function describeError(
     };
   }
   return {
-    message: error instanceof Error ? error.message : String(error),
+    message:
+      error instanceof Error ? (WEBAUTHN_MESSAGES[error.name] ?? error.message) : String(error),
     reason: undefined,
     retryAfterSeconds: undefined,
     fieldErrors: {},

@@ -10,6 +10,7 @@ import {
   heading,
   openNav,
   signIn,
+  signInToSecondStep,
   signUp,
   verify,
 } from './support/flows.js';
@@ -57,12 +58,7 @@ async function readCodes(page: Page): Promise<string[]> {
 
 /** Signs out, then in with the password and `code` on the second step. */
 async function signInWithCode(page: Page, who: Account, code: string) {
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await heading(page, 'Sign in');
-  await page.getByLabel('Email', { exact: true }).fill(who.email);
-  await page.getByLabel('Password', { exact: true }).fill(who.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await heading(page, 'Two-factor authentication');
+  await signInToSecondStep(page, who);
   await page.getByLabel('Authentication code').fill(code);
   await page.getByRole('button', { name: 'Verify' }).click();
 }

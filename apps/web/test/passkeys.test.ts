@@ -1,9 +1,10 @@
 import type { CryptwebClient } from '@cryptweb/client';
-import type { CDPSession, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD } from './support/flows.js';
 import { type Harness, harnessForFile } from './support/harness.js';
 import { waitForMail } from './support/mailbox.js';
+import { addVirtualAuthenticator, type VirtualAuthenticator } from './support/passkeys.js';
 
 // SPEC §9 passkeys against real WebAuthn: Chromium's virtual authenticator (CDP) makes and signs
 // every credential; the server checks them with @simplewebauthn/server. WebAuthn refuses IP
@@ -33,31 +34,15 @@ type RequestOptions = Awaited<ReturnType<CryptwebClient['auth']['passkeyOptions'
 type Registration = Parameters<CryptwebClient['passkeys']['register']['mutate']>[0]['response'];
 type Assertion = Parameters<CryptwebClient['auth']['signInWithPasskey']['mutate']>[0]['response'];
 
-interface PasskeyDevice {
+interface PasskeyDevice extends VirtualAuthenticator {
   page: Page;
-  cdp: CDPSession;
-  id: string;
 }
 
 /** A page on the app's origin (its own browser) with its own virtual platform authenticator. */
 async function passkeyDevice(label: string): Promise<PasskeyDevice> {
   const page = await harness.newPage(label);
   await page.goto(`${origin}/app/`);
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-      defaultBackupEligibility: false,
-      defaultBackupState: false,
-    },
-  });
-  return { page, cdp, id: authenticatorId };
+  return { page, ...(await addVirtualAuthenticator(page)) };
 }
 
 /** navigator.credentials.create with the server's options, answered as WebAuthn JSON. */

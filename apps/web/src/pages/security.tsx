@@ -3,6 +3,7 @@ import type { MfaStatus } from '../api.js';
 import { useAuth } from '../auth.js';
 import { Notice, ProblemAlert } from '../components/messages.js';
 import { Page } from '../components/page.js';
+import { PasskeysPanel } from '../components/passkeys-panel.js';
 import { ReauthForm } from '../components/reauth-form.js';
 import { RecoveryCodes } from '../components/recovery-codes.js';
 import { TotpEnrol } from '../components/totp-enrol.js';
@@ -11,7 +12,20 @@ import { useAction } from '../hooks.js';
 /** Fewer left than this, and the page suggests a new set before the last one is spent. */
 const FEW_CODES_LEFT = 3;
 
-/** Second factors of the account (SPEC §9): the authenticator app and its recovery codes. */
+/** "On (authenticator app and 2 passkeys)": what a password sign-in asks for next. */
+function secondFactors(status: MfaStatus): string {
+  const factors = [
+    status.totp ? 'authenticator app' : '',
+    status.passkeys > 0
+      ? status.passkeys === 1
+        ? 'a passkey'
+        : `${status.passkeys} passkeys`
+      : '',
+  ].filter(Boolean);
+  return factors.length === 0 ? 'Off' : `On (${factors.join(' and ')})`;
+}
+
+/** Second factors of the account (SPEC §9): the authenticator app, its recovery codes, passkeys. */
 export function SecurityPage() {
   const { client, me } = useAuth();
   const [status, setStatus] = useState<MfaStatus | null>(null);
@@ -42,7 +56,11 @@ export function SecurityPage() {
         <dl class="totals">
           <div>
             <dt>Two-factor authentication</dt>
-            <dd>{status.totp ? 'On (authenticator app)' : 'Off'}</dd>
+            <dd>{secondFactors(status)}</dd>
+          </div>
+          <div>
+            <dt>Passkeys</dt>
+            <dd>{status.passkeys}</dd>
           </div>
           {status.totp && (
             <div>
@@ -114,10 +132,8 @@ export function SecurityPage() {
           />
         </section>
       )}
-      {/*
-        Passkeys (SPEC §9: passkeys.list, registrationOptions, register, rename, remove) get their
-        own panel here, after the authenticator app; mfa.status already counts them.
-      */}
+      {/* While fresh recovery codes are on screen, they are the one thing to deal with. */}
+      {status && !codes && <PasskeysPanel onChange={() => void run(reload)} />}
     </Page>
   );
 }

@@ -81,6 +81,16 @@ export async function signIn(page: Page, who: Account, device: string, password 
   await page.getByText('This device is online').waitFor();
 }
 
+/** Signs out, then in with the password, up to the second step of an account with two factors. */
+export async function signInToSecondStep(page: Page, who: Account) {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await heading(page, 'Sign in');
+  await page.getByLabel('Email', { exact: true }).fill(who.email);
+  await page.getByLabel('Password', { exact: true }).fill(who.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await heading(page, 'Two-factor authentication');
+}
+
 /** Follows a link of the main navigation and waits for that page. */
 export async function openNav(page: Page, name: string, title = name) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).click();
