@@ -46,6 +46,9 @@ const MESSAGES: Record<Reason, string> = {
   PASSKEY_NOT_FOUND: 'That passkey is no longer on your account.',
   REAUTH_REQUIRED:
     'You signed in on this device more than 10 minutes ago: enter your current password to continue.',
+  ACCOUNT_DISABLED: 'This account has been disabled. Contact your administrator.',
+  LAST_ADMIN: 'This is the last admin: make someone else an admin first.',
+  USER_NOT_FOUND: 'That user no longer exists.',
   CROSS_SITE_REQUEST: 'The server refused a request from this page. Reload it and try again.',
   UNSUPPORTED_CONTENT_TYPE: 'The server refused a request from this page. Reload it and try again.',
 };
