@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
-import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepExpired } from '../src/services/sweeper.js';
 import { clientWithToken, type SignedInUser, signedInUser } from './support/accounts.js';
@@ -11,27 +10,9 @@ import { roomyLimits } from './support/limits.js';
 import { readMailbox, waitForMail } from './support/mailbox.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { sessionOf } from './support/signed-in.js';
+import { codeAt, wrongCode } from './support/totp.js';
 
 // SPEC §9: TOTP (RFC 6238, ±1 step, each step once), recovery codes, the two-step sign-in.
-const WRONG_CODE = '000000';
-
-/** The code of the step `offset` steps from now, computed from the enrolled secret. */
-function codeAt(secret: string, offset = 0): string {
-  const totp = new OTPAuth.TOTP({
-    secret: OTPAuth.Secret.fromBase32(secret),
-    algorithm: 'SHA1',
-    digits: 6,
-    period: 30,
-  });
-  return totp.generate({ timestamp: Date.now() + offset * 30_000 });
-}
-
-/** A code that is not the one of any acceptable step, so a "wrong" guess is really wrong. */
-function wrongCode(secret: string): string {
-  const valid = new Set([-1, 0, 1].map((offset) => codeAt(secret, offset)));
-  return valid.has(WRONG_CODE) ? '111111' : WRONG_CODE;
-}
-
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({ env: { RATE_LIMITS: roomyLimits() } });

@@ -47,6 +47,8 @@ export async function recordEvent(db: Database, event: NewSecurityEvent): Promis
   await db.insert(securityEvents).values({
     userId: event.userId,
     type: event.type,
+    // The moment of the write, not the transaction's start: events of one action keep their order.
+    at: sql`clock_timestamp()`,
     ip: event.origin?.ip ?? null,
     network: networkOf(event.origin?.ip) ?? null,
     userAgent: event.origin?.userAgent?.slice(0, 512) ?? null,

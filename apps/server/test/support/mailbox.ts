@@ -12,7 +12,12 @@ export interface Mail {
     | 'password-changed'
     | 'mfa-enabled'
     | 'mfa-disabled'
-    | 'recovery-code-used';
+    | 'recovery-code-used'
+    | 'passkey-added'
+    | 'passkey-removed'
+    | 'new-sign-in'
+    | 'confirm-email-change'
+    | 'email-changed';
   code?: string;
   token?: string;
   sentAt: string;
