@@ -191,3 +191,25 @@ export const securityLogOutput = z.object({
   items: z.array(securityEventView),
   nextCursor: z.string().nullable(),
 });
+
+export const deviceStartOutput = z.object({
+  deviceCode: z.string(),
+  userCode: z.string(),
+  verificationUri: z.string(),
+  verificationUriComplete: z.string(),
+  expiresIn: z.number().int(),
+  interval: z.number().int(),
+});
+/** Still waiting (or refused, or too late), else the signIn success shape, once. */
+export const devicePollOutput = z.union([
+  signedInOutput,
+  z.object({ status: z.enum(['pending', 'slow_down', 'denied', 'expired']) }),
+]);
+export const deviceDescriptionOutput = z.object({
+  clientName: z.string(),
+  ip: z.string().nullable(),
+  browser: z.string().nullable(),
+  os: z.string().nullable(),
+  createdAt: z.date(),
+  expiresAt: z.date(),
+});

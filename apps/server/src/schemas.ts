@@ -247,3 +247,19 @@ export const securityLogInput = z
 export const reportSignInInput = z.object({
   token: z.string().trim().min(1, 'is required').max(512),
 });
+
+/** Device authorization (RFC 8628, SPEC §11). */
+export const deviceStartInput = z.object({
+  clientName: text().trim().min(1, 'is required').max(64),
+  device: signInInput.shape.device,
+});
+export const devicePollInput = z.object({
+  deviceCode: z.string().trim().min(1, 'is required').max(512),
+});
+export const userCodeInput = z.object({
+  userCode: z
+    .string()
+    .trim()
+    .max(32)
+    .refine((code) => code.replace(/[^A-Za-z]/g, '').length === 8, 'must be 8 letters (XXXX-XXXX)'),
+});

@@ -9,6 +9,8 @@ const NO_RETRY = new Set([
   'auth.verifyMfa',
   'auth.signInWithPasskey',
   'auth.passkeyOptions',
+  'auth.device.start',
+  'auth.device.poll',
   'auth.refresh',
   'auth.signUp',
 ]);
@@ -21,14 +23,20 @@ const TOKEN_ANSWERS = new Set([
   'auth.signIn',
   'auth.verifyMfa',
   'auth.signInWithPasskey',
+  'auth.device.poll',
   'auth.refresh',
 ]);
 
 /** Calls that start a new session once their tokens are kept. */
-const NEW_SESSION = new Set(['auth.signIn', 'auth.verifyMfa', 'auth.signInWithPasskey']);
+const NEW_SESSION = new Set([
+  'auth.signIn',
+  'auth.verifyMfa',
+  'auth.signInWithPasskey',
+  'auth.device.poll',
+]);
 
 /** Sign-ins that name the device they run on (token mode). */
-const NAMES_DEVICE = new Set(['auth.signIn', 'auth.signInWithPasskey']);
+const NAMES_DEVICE = new Set(['auth.signIn', 'auth.signInWithPasskey', 'auth.device.start']);
 
 /** How a client proves who it is: `'token'` (its token store) or `'cookie'` (HttpOnly cookies). */
 export type AuthMode = 'token' | 'cookie';

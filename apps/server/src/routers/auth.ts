@@ -1,5 +1,8 @@
 import type { Context } from '../context.js';
 import {
+  deviceDescriptionOutput,
+  devicePollOutput,
+  deviceStartOutput,
   meOutput,
   ok,
   passkeyRequestOptions,
@@ -14,6 +17,8 @@ import { clearAuthCookies, deviceIdFromCookie, setAuthCookies } from '../cookies
 import { cookieCredential } from '../csrf.js';
 import {
   changePasswordInput,
+  devicePollInput,
+  deviceStartInput,
   emailInput,
   passkeyOptionsInput,
   refreshInput,
@@ -22,6 +27,7 @@ import {
   signInInput,
   signInWithPasskeyInput,
   signUpInput,
+  userCodeInput,
   verifyEmailInput,
   verifyMfaInput,
 } from '../schemas.js';
@@ -33,6 +39,12 @@ import {
   type SignedIn,
   signIn,
 } from '../services/auth.js';
+import {
+  decideDeviceAuthorization,
+  describeDeviceAuthorization,
+  pollDeviceAuthorization,
+  startDeviceAuthorization,
+} from '../services/device-authorization.js';
 import { challengedUser, verifyMfa } from '../services/mfa-challenge.js';
 import { passkeySignInOptions, signInWithPasskey } from '../services/passkeys.js';
 import { forgotPassword, resetPassword } from '../services/password-reset.js';
@@ -121,6 +133,54 @@ export const authRouter = router({
     .input(reportSignInInput)
     .output(ok)
     .mutation(({ ctx, input }) => reportSignIn(ctx, input.token)),
+
+  device: router({
+    start: publicProcedure
+      .meta(
+        rest('POST', '/auth/device', 'Start a sign-in to approve in a browser (RFC 8628)', open),
+      )
+      .input(deviceStartInput)
+      .output(deviceStartOutput)
+      .mutation(({ ctx, input }) =>
+        startDeviceAuthorization(
+          ctx,
+          { clientName: input.clientName, deviceId: input.device?.id },
+          clientInfo(ctx),
+        ),
+      ),
+
+    poll: publicProcedure
+      .meta(
+        rest('POST', '/auth/device/poll', 'Poll a device sign-in: pending, or the session', open),
+      )
+      .input(devicePollInput)
+      .output(devicePollOutput)
+      .mutation(({ ctx, input }) =>
+        pollDeviceAuthorization(ctx, input.deviceCode, clientInfo(ctx)),
+      ),
+
+    lookup: authedProcedure
+      .meta(rest('POST', '/auth/device/lookup', 'Which client asks to sign in with this code'))
+      .input(userCodeInput)
+      .output(deviceDescriptionOutput)
+      .mutation(({ ctx, input }) => describeDeviceAuthorization(ctx, ctx.session, input.userCode)),
+
+    approve: authedProcedure
+      .meta(rest('POST', '/auth/device/approve', 'Let the client with this code sign in as you'))
+      .input(userCodeInput)
+      .output(ok)
+      .mutation(({ ctx, input }) =>
+        decideDeviceAuthorization(ctx, ctx.session, input.userCode, 'approved'),
+      ),
+
+    deny: authedProcedure
+      .meta(rest('POST', '/auth/device/deny', 'Refuse the client with this code'))
+      .input(userCodeInput)
+      .output(ok)
+      .mutation(({ ctx, input }) =>
+        decideDeviceAuthorization(ctx, ctx.session, input.userCode, 'denied'),
+      ),
+  }),
 
   refresh: publicProcedure
     .meta(

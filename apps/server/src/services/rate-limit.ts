@@ -30,6 +30,9 @@ export const DEFAULT_LIMITS = {
   'health.ip': { max: 60, windowSeconds: 60 },
   // Anonymous passkey sign-in options each store a challenge (SPEC §9).
   'passkeyOptions.ip': { max: 60, windowSeconds: 15 * 60 },
+  // Device authorization (SPEC §11): codes started per IP, codes looked up or decided per user.
+  'deviceStart.ip': { max: 20, windowSeconds: 15 * 60 },
+  'deviceApprove.user': { max: 30, windowSeconds: 15 * 60 },
 } satisfies Record<string, WindowLimit>;
 
 export type LimitName = keyof typeof DEFAULT_LIMITS;

@@ -2,6 +2,7 @@ import { lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import {
   busPayloads,
+  deviceAuthorizations,
   emailChanges,
   emailCodes,
   knownDevices,
@@ -22,7 +23,7 @@ import type { Logger } from '../logger.js';
 /** Rows past their use are kept this long (answers like TOKEN_USED stay exact meanwhile). */
 const KEEP = sql`interval '1 day'`;
 
-/** Deletes expired codes (real and phantom), reset tokens, sign-in and WebAuthn challenges, security events past their retention, not-me links, email changes, devices unseen for a year, sessions, rate-limit windows, delivered mail, old bus payloads. */
+/** Deletes expired codes (real and phantom), reset tokens, sign-in and WebAuthn challenges, security events past their retention, not-me links, email changes, device codes, devices unseen for a year, sessions, rate-limit windows, delivered mail, old bus payloads. */
 export async function sweepExpired(
   db: Database,
   env: Pick<Env, 'SESSION_IDLE_TTL_SECONDS' | 'SECURITY_EVENT_TTL_DAYS'>,
@@ -42,6 +43,7 @@ export async function sweepExpired(
     events,
     reports,
     emailChangeCodes,
+    deviceCodes,
   ] = await Promise.all([
     db
       .delete(emailCodes)
@@ -111,6 +113,10 @@ export async function sweepExpired(
       .delete(emailChanges)
       .where(lt(emailChanges.expiresAt, cutoff))
       .returning({ id: emailChanges.userId }),
+    db
+      .delete(deviceAuthorizations)
+      .where(lt(deviceAuthorizations.expiresAt, cutoff))
+      .returning({ id: deviceAuthorizations.deviceCodeHash }),
   ]);
   return {
     emailCodes: codes.length,
@@ -126,6 +132,7 @@ export async function sweepExpired(
     securityEvents: events.length,
     signInReports: reports.length,
     emailChanges: emailChangeCodes.length,
+    deviceAuthorizations: deviceCodes.length,
   };
 }
 

@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { SecurityEventType, SecurityFlag } from '../../schemas.js';
 import { createdAt, timestamptz } from './columns.js';
 import { users } from './core.js';
@@ -71,4 +71,35 @@ export const emailChanges = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('email_changes_expires_at_idx').on(t.expiresAt)],
+);
+
+/**
+ * Device authorization (RFC 8628, SPEC §11): a CLI's sign-in waiting for approval in a browser.
+ * Both codes are stored hashed; the session is made on the first poll after approval, once.
+ */
+export const deviceAuthorizations = pgTable(
+  'device_authorizations',
+  {
+    deviceCodeHash: text('device_code_hash').primaryKey(),
+    userCodeHash: text('user_code_hash').notNull(),
+    clientName: text('client_name').notNull(),
+    /** The device id the client keeps (known devices, SPEC §6.1), if it sent one. */
+    clientDeviceId: text('client_device_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    status: text('status', { enum: ['pending', 'approved', 'denied', 'consumed'] })
+      .notNull()
+      .default('pending'),
+    /** Who approved or denied it, and the approving session's proof (its `amr`). */
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    amr: text('amr').array(),
+    pollIntervalSeconds: integer('poll_interval_seconds').notNull().default(5),
+    lastPolledAt: timestamptz('last_polled_at'),
+    expiresAt: timestamptz('expires_at').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('device_authorizations_user_code_key').on(t.userCodeHash),
+    index('device_authorizations_expires_at_idx').on(t.expiresAt),
+  ],
 );
