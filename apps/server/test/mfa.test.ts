@@ -377,6 +377,30 @@ describe('re-authentication limit (reauth.user, SPEC §6.1)', () => {
       }),
     );
     expect(limited.code).toBe('TOO_MANY_REQUESTS');
+    // A stranger's guesses at the sign-in step are not the owner's budget: the owner's session
+    // still re-authenticates (password change, two-factor settings).
+    await user.client.auth.changePassword.mutate({
+      currentPassword: user.password,
+      newPassword: 'another long passphrase 42',
+    });
+  });
+});
+
+describe('a password change ends half-done sign-ins', () => {
+  it('a challenge won with the old password cannot finish after the owner changes it', async () => {
+    const user = await enrolledUser();
+    const stale = await challengeFor(user);
+    await user.client.auth.changePassword.mutate({
+      currentPassword: user.password,
+      newPassword: 'a fresh passphrase for 2027',
+    });
+    const refused = await errorData(
+      server.client().auth.verifyMfa.mutate({
+        challengeToken: stale.challengeToken,
+        recoveryCode: user.recoveryCodes[0] ?? '',
+      }),
+    );
+    expect(refused.reason).toBe('MFA_CHALLENGE_INVALID');
   });
 });
 

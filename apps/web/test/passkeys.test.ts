@@ -158,11 +158,17 @@ describe('passkeys (SPEC §9) with a real authenticator', () => {
     expect(amrOf(signedIn.accessToken)).toEqual(['pwd', 'hwk', 'user']);
     expect((await fresh.auth.me.query()).session.mfa).toBe(true);
 
-    // Removing the last passkey (password required) makes the password enough again.
+    // Removing the last passkey (password required) makes the password enough again, so only a
+    // session that proved a second factor may do it: not the password-only one it was added from.
     expect(
-      await reasonOf(api.passkeys.remove.mutate({ id: passkey.id, currentPassword: 'wrong one' })),
+      await reasonOf(
+        fresh.passkeys.remove.mutate({ id: passkey.id, currentPassword: 'wrong one' }),
+      ),
     ).toBe('INVALID_CREDENTIALS');
-    await api.passkeys.remove.mutate({ id: passkey.id, currentPassword: PASSWORD });
+    expect(
+      await reasonOf(api.passkeys.remove.mutate({ id: passkey.id, currentPassword: PASSWORD })),
+    ).toBe('REAUTH_REQUIRED');
+    await fresh.passkeys.remove.mutate({ id: passkey.id, currentPassword: PASSWORD });
     await waitForMail(harness.site.dataDir, email, 'passkey-removed');
     expect(await api.passkeys.list.query()).toEqual([]);
     expect(await client().auth.signIn.mutate({ email, password: PASSWORD })).toHaveProperty(
@@ -277,7 +283,18 @@ describe('passkeys (SPEC §9) with a real authenticator', () => {
     ).toBe('INVALID_CREDENTIALS');
     const options = await api.passkeys.registrationOptions.mutate({ currentPassword: PASSWORD });
     const device = await passkeyDevice('device 9');
-    const response = await create(device, options);
+    // A response naming another credential than the one its authenticator attested is refused.
+    const tampered = await create(device, options);
+    expect(
+      await reasonOf(
+        api.passkeys.register.mutate({
+          response: { ...tampered, id: 'AAAA', rawId: 'AAAA' },
+          name: 'Desk',
+        }),
+      ),
+    ).toBe('PASSKEY_INVALID');
+    const fresh = await api.passkeys.registrationOptions.mutate({ currentPassword: PASSWORD });
+    const response = await create(device, fresh);
     await api.passkeys.register.mutate({ response, name: 'Desk' });
     // The same registration again: its challenge is spent.
     expect(await reasonOf(api.passkeys.register.mutate({ response, name: 'Desk' }))).toBe(

@@ -45,7 +45,7 @@ import {
   pollDeviceAuthorization,
   startDeviceAuthorization,
 } from '../services/device-authorization.js';
-import { challengedUser, verifyMfa } from '../services/mfa-challenge.js';
+import { verifyMfa } from '../services/mfa-challenge.js';
 import { passkeySignInOptions, signInWithPasskey } from '../services/passkeys.js';
 import { forgotPassword, resetPassword } from '../services/password-reset.js';
 import { currentUserAndSession, endOwnSession } from '../services/sessions.js';
@@ -113,12 +113,7 @@ export const authRouter = router({
     )
     .input(passkeyOptionsInput)
     .output(passkeyRequestOptions)
-    .mutation(async ({ ctx, input }) => {
-      const forUser = input?.challengeToken
-        ? await challengedUser(ctx.db, input.challengeToken)
-        : undefined;
-      return passkeySignInOptions(ctx, ctx.request.ip, forUser);
-    }),
+    .mutation(({ ctx, input }) => passkeySignInOptions(ctx, ctx.request.ip, input?.challengeToken)),
 
   signInWithPasskey: publicProcedure
     .meta(rest('POST', '/auth/passkey', 'Sign in with a passkey, no password; sets cookies', open))

@@ -6,6 +6,7 @@ import { DomainError } from '../errors.js';
 import type { VerifyMfaInput } from '../schemas.js';
 import type { ServiceDeps } from './deps.js';
 import { secondFactors } from './factors.js';
+import { deviceHistory } from './known-devices.js';
 import { limit } from './rate-limit.js';
 import { checkSecondFactor } from './second-factor.js';
 import { randomToken, sha256 } from './secrets.js';
@@ -84,11 +85,23 @@ export async function challengedUser(db: Database, challengeToken: string): Prom
   return row.userId;
 }
 
+/**
+ * The `reauth.user` budget wrong codes at the sign-in step spend. Not the account's own: a stranger
+ * who knows the password would spend it and lock the owner out of their session's password
+ * change and two-factor settings. The owner's known devices each get their own, as with
+ * `signIn.device` (SPEC §6.1); unknown devices share one.
+ */
+async function signInBudget(deps: Pick<ServiceDeps, 'db'>, user: UserRow, deviceId: string) {
+  const { known } = await deviceHistory(deps.db, user.id, deviceId);
+  return known ? `${user.id}:device:${deviceId}` : `${user.id}:sign-in`;
+}
+
 /** Checks the second factor the input carries; answers what it adds to the session's `amr`. */
 async function proveSecondFactor(
   deps: ServiceDeps,
   user: UserRow,
   input: VerifyMfaInput,
+  device: string,
 ): Promise<string[]> {
   const factors = await secondFactors(deps.db, user.id);
   // Every second factor removed meanwhile: the challenge no longer means anything.
@@ -106,7 +119,14 @@ async function proveSecondFactor(
     input.totp !== undefined
       ? ([input.totp, 'totp'] as const)
       : ([input.recoveryCode ?? '', 'recovery'] as const);
-  await checkSecondFactor(deps, user, factors.totp, code, kind);
+  await checkSecondFactor(
+    deps,
+    user,
+    factors.totp,
+    code,
+    kind,
+    await signInBudget(deps, user, device),
+  );
   return ['otp'];
 }
 
@@ -122,21 +142,23 @@ export async function verifyMfa(
   const challenge = await claimAttempt(deps, tokenHash);
   const user = await findUserById(db, challenge.userId);
   if (!user) throw new DomainError('MFA_CHALLENGE_INVALID');
-  const factor = await proveSecondFactor(deps, user, input).catch(async (error: unknown) => {
-    if (
-      error instanceof DomainError &&
-      (error.reason === 'MFA_CODE_INVALID' || error.reason === 'PASSKEY_INVALID')
-    ) {
-      await recordEvent(db, {
-        userId: user.id,
-        type: 'mfa-failed',
-        origin: client,
-        deviceId: challenge.deviceId,
-        detail: { method: input.passkey ? 'passkey' : input.totp ? 'totp' : 'recovery' },
-      });
-    }
-    throw error;
-  });
+  const factor = await proveSecondFactor(deps, user, input, challenge.deviceId).catch(
+    async (error: unknown) => {
+      if (
+        error instanceof DomainError &&
+        (error.reason === 'MFA_CODE_INVALID' || error.reason === 'PASSKEY_INVALID')
+      ) {
+        await recordEvent(db, {
+          userId: user.id,
+          type: 'mfa-failed',
+          origin: client,
+          deviceId: challenge.deviceId,
+          detail: { method: input.passkey ? 'passkey' : input.totp ? 'totp' : 'recovery' },
+        });
+      }
+      throw error;
+    },
+  );
   const result = await db.transaction(async (tx) => {
     const [used] = await tx
       .update(mfaChallenges)

@@ -7,10 +7,12 @@ import { enqueueMail } from '../mail/outbox.js';
 import { passkeyAddedMessage, passkeyRemovedMessage } from '../mail/templates.js';
 import { verifyCurrentPassword } from './auth.js';
 import type { ServiceDeps } from './deps.js';
+import { challengedUser } from './mfa-challenge.js';
 import { limit } from './rate-limit.js';
 import { eventOf, recordEvent } from './security-log.js';
 import { type ClientInfo, type SignedIn, startSession } from './session-start.js';
 import { type AuthSession, callerRows } from './sessions.js';
+import { enabledTotp } from './totp.js';
 import { findUserById } from './users.js';
 import {
   type AuthenticationResponseJSON,
@@ -117,15 +119,26 @@ export async function removePasskey(
   auth: AuthSession,
   input: { id: string; currentPassword: string },
 ): Promise<{ ok: true }> {
-  const { user } = await callerRows(deps.db, auth);
+  const { user, session } = await callerRows(deps.db, auth);
   // Checked first, so the answer for a missing id says nothing to someone without the password.
   await verifyCurrentPassword(deps, user, input.currentPassword);
   await deps.db.transaction(async (tx) => {
-    const [removed] = await tx
-      .delete(passkeys)
-      .where(and(eq(passkeys.id, input.id), eq(passkeys.userId, user.id)))
-      .returning({ name: passkeys.name });
+    // The account's passkeys locked: two removals at once see each other's outcome.
+    const own = await tx
+      .select({ id: passkeys.id, name: passkeys.name })
+      .from(passkeys)
+      .where(eq(passkeys.userId, user.id))
+      .for('update');
+    const removed = own.find((p) => p.id === input.id);
     if (!removed) throw new DomainError('PASSKEY_NOT_FOUND');
+    // The last second factor goes only from a session that proved one: the password alone must
+    // not turn two-factor off (turning TOTP off asks for a code for the same reason).
+    if (own.length === 1 && !(await enabledTotp(tx, user.id)) && session.amr.length < 2) {
+      throw new DomainError('REAUTH_REQUIRED', {
+        message: 'Sign in with a passkey before removing your last one',
+      });
+    }
+    await tx.delete(passkeys).where(eq(passkeys.id, removed.id));
     await recordEvent(tx, {
       ...eventOf(deps, auth),
       type: 'passkey-removed',
@@ -139,15 +152,17 @@ export async function removePasskey(
 
 /**
  * Request options for signing in. Anonymous callers get options for a discoverable credential;
- * `forUserId` (a sign-in whose password was right) lists that account's credentials.
+ * with the challenge token of a sign-in whose password was right, that account's credentials.
  */
 export async function passkeySignInOptions(
   deps: Pick<ServiceDeps, 'db' | 'env'>,
   ip: string | undefined,
-  forUserId?: string,
+  challengeToken?: string,
 ) {
-  // Each call stores a challenge: anonymous callers are held to a budget per address.
+  // Each call stores a challenge: anonymous callers are held to a budget per address, before
+  // anything else is read.
   await limit(deps, 'passkeyOptions.ip', rateLimitSubject(ip));
+  const forUserId = challengeToken ? await challengedUser(deps.db, challengeToken) : undefined;
   const user = forUserId
     ? { id: forUserId, credentials: await credentialsOf(deps.db, forUserId) }
     : null;

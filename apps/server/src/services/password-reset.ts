@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { rateLimitSubject } from '../client-ip.js';
 import type { Database } from '../db/client.js';
-import { passwordResetTokens, users } from '../db/schema.js';
+import { mfaChallenges, passwordResetTokens, users } from '../db/schema.js';
 import { DomainError } from '../errors.js';
 import { enqueueMail } from '../mail/outbox.js';
 import { passwordChangedMessage, resetPasswordMessage } from '../mail/templates.js';
@@ -118,6 +118,8 @@ export async function resetPassword(
     if (!user) throw new DomainError('TOKEN_INVALID');
     const ids = await revokeAllSessions(tx, user.id, { reason: 'password-reset' });
     await forgetDevices(tx, user.id);
+    // A sign-in half done with the old password must not finish with the new one in place.
+    await tx.delete(mfaChallenges).where(eq(mfaChallenges.userId, user.id));
     await recordEvent(tx, {
       userId: user.id,
       type: 'password-reset',

@@ -25,16 +25,18 @@ export async function checkSecondFactor(
   totp: TotpRow,
   code: string,
   only?: SecondFactor,
+  /** Whose budget a wrong code spends: the user's (in a session) unless the caller says. */
+  budget: string = user.id,
 ): Promise<SecondFactor> {
   const { db, keys } = deps;
-  await limit(deps, 'reauth.user', user.id);
+  await limit(deps, 'reauth.user', budget);
   const kind: SecondFactor = only ?? (looksLikeTotp(code) ? 'totp' : 'recovery');
   const valid =
     kind === 'totp'
       ? await consumeTotp(db, keys, totp, code)
       : await consumeRecoveryCode(db, keys, user.id, code);
   if (!valid) throw new DomainError('MFA_CODE_INVALID');
-  await release(db, 'reauth.user', user.id);
+  await release(db, 'reauth.user', budget);
   if (kind === 'recovery') {
     const left = await recoveryCodesLeft(db, user.id);
     await enqueueMail(db, recoveryCodeUsedMessage(user.email, user.name, left));

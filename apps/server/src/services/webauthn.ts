@@ -21,6 +21,8 @@ type RelyingParty = Pick<Env, 'WEBAUTHN_RP_ID' | 'WEBAUTHN_RP_NAME' | 'WEBAUTHN_
 
 /** SPEC §9: a ceremony must be answered within 5 minutes. */
 const CHALLENGE_TTL_SECONDS = 300;
+/** WebAuthn Level 3: a credential id is at most 1023 bytes. */
+const MAX_CREDENTIAL_ID_BYTES = 1023;
 /** What browsers are told to wait for, a little under the server's own expiry. */
 const CEREMONY_TIMEOUT_MS = 240_000;
 
@@ -136,6 +138,14 @@ export async function verifyRegistration(
   }).catch(() => ({ verified: false as const }));
   if (!result.verified) throw new DomainError('PASSKEY_INVALID');
   const info = result.registrationInfo;
+  // The id the authenticator attested is the one stored: it must be the one the response names,
+  // and within WebAuthn's 1023 bytes (a longer one could never sign in, yet would demand itself).
+  if (
+    info.credential.id !== response.id ||
+    Buffer.from(info.credential.id, 'base64url').length > MAX_CREDENTIAL_ID_BYTES
+  ) {
+    throw new DomainError('PASSKEY_INVALID');
+  }
   return {
     credentialId: info.credential.id,
     publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
