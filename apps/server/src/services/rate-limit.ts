@@ -30,6 +30,10 @@ export const DEFAULT_LIMITS = {
   'health.ip': { max: 60, windowSeconds: 60 },
   // Anonymous passkey sign-in options each store a challenge (SPEC §9).
   'passkeyOptions.ip': { max: 60, windowSeconds: 15 * 60 },
+  // SPEC §10: each email change mails a code; a signed-in account must not become a mail cannon,
+  // nor probe many addresses for EMAIL_TAKEN, and no address gets flooded from many accounts.
+  'changeEmail.user': { max: 5, windowSeconds: HOUR },
+  'changeEmail.email': { max: 5, windowSeconds: HOUR },
 } satisfies Record<string, WindowLimit>;
 
 export type LimitName = keyof typeof DEFAULT_LIMITS;
