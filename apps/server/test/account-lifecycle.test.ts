@@ -17,6 +17,7 @@ import { roomyLimits } from './support/limits.js';
 import { readMailbox, waitForMail } from './support/mailbox.js';
 import { startTestServer, type TestServer, uniqueEmail } from './support/server.js';
 import { connectDevice } from './support/signaling.js';
+import { recordTransfer } from './support/transfers.js';
 
 const RATE_LIMITS = roomyLimits();
 
@@ -226,14 +227,7 @@ describe('account.delete', () => {
     const user = await signedInUser(server, { name: 'Dora' });
     const second = await signInAs(server, user);
     const peer = await signedInUser(server, { name: 'Pat' });
-    await user.client.transfers.complete.mutate({
-      receiverEmail: peer.email,
-      fileName: 'notes.txt',
-      fileSize: 10,
-      fileType: 'text/plain',
-      timeElapsed: 5,
-      transferType: 'WebRTC',
-    });
+    await recordTransfer(user.client, peer.email, { fileName: 'notes.txt' });
     await user.client.mfa.totp.enroll.mutate({ currentPassword: user.password });
     const pendingEmail = uniqueEmail('pending');
     await user.client.account.changeEmail.mutate({
@@ -289,16 +283,7 @@ describe('account.delete', () => {
     expect(tokens).toEqual([]);
 
     // Nobody can reach the tombstone by its placeholder address.
-    const toTombstone = await errorData(
-      peer.client.transfers.complete.mutate({
-        receiverEmail: row?.email ?? '',
-        fileName: 'x',
-        fileSize: 1,
-        fileType: 'x',
-        timeElapsed: 1,
-        transferType: 'WebRTC',
-      }),
-    );
+    const toTombstone = await errorData(recordTransfer(peer.client, row?.email ?? ''));
     expect(toTombstone.reason).toBe('INVALID_INPUT');
 
     // The address is free again.
@@ -343,14 +328,7 @@ describe('account.export', () => {
   it('hands over profile, sessions, transfers and events, and no hash, token or secret', async () => {
     const user = await signedInUser(server, { name: 'Eve' });
     const other = await signedInUser(server);
-    await other.client.transfers.complete.mutate({
-      receiverEmail: user.email,
-      fileName: 'photo.jpg',
-      fileSize: 2048,
-      fileType: 'image/jpeg',
-      timeElapsed: 10,
-      transferType: 'Relay',
-    });
+    await recordTransfer(other.client, user.email, { fileName: 'photo.jpg', fileSize: 2048 });
     const { secret } = await user.client.mfa.totp.enroll.mutate({ currentPassword: user.password });
     await user.client.sessions.revoke.mutate({
       sessionId: (await signInAs(server, user)).sessionId,
