@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { authenticatorTransport, securityEventType, securityFlag } from './schemas.js';
+import { authenticatorTransport, securityEventType, securityFlag, userRole } from './schemas.js';
 
 /**
  * Output schemas of SPEC §4: they document the REST surface (OpenAPI) and make sure nothing but
@@ -212,4 +212,42 @@ export const deviceDescriptionOutput = z.object({
   os: z.string().nullable(),
   createdAt: z.date(),
   expiresAt: z.date(),
+});
+
+/** SPEC §10: the account's own data, as `account.export` hands it over (no hash, no secret). */
+export const userOutput = z.object({ user: publicUser });
+const exportedSession = sessionView.omit({ current: true }).extend({
+  revokedAt: z.date().nullable(),
+  revokedReason: z.string().nullable(),
+});
+export const accountExportOutput = z.object({
+  exportedAt: z.date(),
+  profile: publicUser.extend({ role: userRole }),
+  sessions: z.array(exportedSession),
+  transfers: z.array(transferView),
+  securityEvents: z.array(securityEventView),
+});
+
+/** What an admin sees of an account (SPEC §10). */
+export const adminUserView = publicUser.extend({
+  role: userRole,
+  disabledAt: z.date().nullable(),
+  disabledReason: z.string().nullable(),
+});
+export const adminUserOutput = z.object({ user: adminUserView });
+export const adminUserListOutput = z.object({
+  items: z.array(adminUserView),
+  nextCursor: z.string().nullable(),
+});
+export const adminUserDetailOutput = z.object({
+  user: adminUserView,
+  sessions: z.array(sessionView),
+  recentEvents: z.array(securityEventView),
+});
+export const adminStatsOutput = z.object({
+  users: z.number().int().nonnegative(),
+  verifiedUsers: z.number().int().nonnegative(),
+  activeSessions: z.number().int().nonnegative(),
+  onlinePeers: z.number().int().nonnegative(),
+  transfersLast24h: z.number().int().nonnegative(),
 });

@@ -40,6 +40,7 @@ export const REASONS = {
   ACCOUNT_DISABLED: 'FORBIDDEN',
   LAST_ADMIN: 'CONFLICT',
   USER_NOT_FOUND: 'NOT_FOUND',
+  ADMIN_REQUIRED: 'FORBIDDEN',
 } as const satisfies Record<string, TRPC_ERROR_CODE_KEY>;
 
 export type Reason = keyof typeof REASONS;
@@ -83,6 +84,7 @@ const MESSAGES: Record<Reason, string> = {
   ACCOUNT_DISABLED: 'This account is disabled; contact your administrator',
   LAST_ADMIN: 'The last admin cannot lose the admin role',
   USER_NOT_FOUND: 'No such user',
+  ADMIN_REQUIRED: 'Only an admin may do this',
 };
 
 export interface DomainErrorOptions {
@@ -140,6 +142,16 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) {
       return true;
     }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** True when the database refused a row for a unique index (e.g. an email taken meanwhile). */
+export function isUniqueViolation(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current instanceof Object; depth++) {
+    if ((current as { code?: unknown }).code === '23505') return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;

@@ -263,3 +263,42 @@ export const userCodeInput = z.object({
     .max(32)
     .refine((code) => code.replace(/[^A-Za-z]/g, '').length === 8, 'must be 8 letters (XXXX-XXXX)'),
 });
+
+/** SPEC §10: the signed-in account's own lifecycle. */
+export const updateProfileInput = z.object({ name });
+export const changeEmailInput = z.object({ newEmail: email, currentPassword: anyPassword });
+export const confirmEmailChangeInput = z.object({ code: verifyEmailInput.shape.code });
+export const deleteAccountInput = z.object({
+  currentPassword: anyPassword,
+  // Typed by the person, so a stray call or a replayed form cannot delete an account.
+  confirm: z.literal('DELETE', 'must be the word DELETE'),
+});
+
+/** SPEC §10: administration (admins only). */
+export const userRole = z.enum(['user', 'admin']);
+export type UserRole = z.output<typeof userRole>;
+const userId = z.uuid('must be a user id');
+export const adminUserIdInput = z.object({ userId });
+export const adminListUsersInput = z
+  .object({
+    /** Part of an email or a name, case-insensitive. */
+    query: text().trim().max(254).optional(),
+    cursor: pageCursor.optional(),
+    limit: z.number().int().min(1).max(100).default(50),
+  })
+  .nullish();
+export const adminSetRoleInput = z.object({ userId, role: userRole });
+export const adminDisableInput = z.object({
+  userId,
+  reason: text().trim().min(1, 'must not be empty').max(500),
+});
+export const adminRevokeSessionInput = revokeSessionInput;
+export const adminSecurityEventsInput = z
+  .object({
+    userId: userId.optional(),
+    type: securityEventType.optional(),
+    flagged: z.boolean().optional(),
+    cursor: pageCursor.optional(),
+    limit: z.number().int().min(1).max(100).default(50),
+  })
+  .nullish();

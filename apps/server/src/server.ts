@@ -21,6 +21,7 @@ import { createTransport } from './mail/transports.js';
 import { originAllowed } from './origins.js';
 import { createRestHandler, REST_PREFIX } from './rest.js';
 import { appRouter } from './routers/_app.js';
+import { bootstrapAdmins } from './services/admin-roles.js';
 import { healthReport } from './services/health.js';
 import { loadKeys } from './services/secrets.js';
 import { startSweeper } from './services/sweeper.js';
@@ -60,6 +61,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   try {
     await migrateDatabase(database, env.DATABASE_URL);
+    // ADMIN_EMAILS (SPEC §10): listed accounts verified before this start become admins now.
+    await bootstrapAdmins(database.db, env);
   } catch (error) {
     await database.close().catch(() => {});
     throw error;

@@ -2,6 +2,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { Context } from './context.js';
 import { DomainError, isDatabaseUnavailable } from './errors.js';
+import { requireAdmin } from './services/admin-roles.js';
 import { transformer } from './wire.js';
 import { malformedProblem } from './wire-input.js';
 
@@ -122,6 +123,15 @@ export const publicProcedure = t.procedure.use(errorMapping).use(wireInput);
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const session = await ctx.authenticate();
   return next({ ctx: { session } });
+});
+
+/**
+ * Admins only (SPEC §10): the role is read from the database on every call, never taken from the
+ * token, so a demoted or disabled admin loses access on the next call; anyone else is FORBIDDEN.
+ */
+export const adminProcedure = authedProcedure.use(async ({ ctx, next }) => {
+  await requireAdmin(ctx.db, ctx.session.userId);
+  return next();
 });
 
 /** REST route of a procedure (SPEC §5 paths, under /api/v1), for the OpenAPI handler and document. */

@@ -49,6 +49,7 @@ const MESSAGES: Record<Reason, string> = {
   ACCOUNT_DISABLED: 'This account has been disabled. Contact your administrator.',
   LAST_ADMIN: 'This is the last admin: make someone else an admin first.',
   USER_NOT_FOUND: 'That user no longer exists.',
+  ADMIN_REQUIRED: 'Only an admin can do this.',
   CROSS_SITE_REQUEST: 'The server refused a request from this page. Reload it and try again.',
   UNSUPPORTED_CONTENT_TYPE: 'The server refused a request from this page. Reload it and try again.',
 };

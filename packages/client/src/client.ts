@@ -67,7 +67,7 @@ type Api = TRPCClient<AppRouter>;
 /** The typed procedures, plus the token store and the signaling helper. */
 export type CryptwebClient<Mode extends AuthMode = 'token'> = Pick<
   Api,
-  'health' | 'auth' | 'account' | 'mfa' | 'passkeys' | 'sessions' | 'transfers'
+  'health' | 'auth' | 'account' | 'admin' | 'mfa' | 'passkeys' | 'sessions' | 'transfers'
 > & {
   signaling: Api['signaling'] & {
     /** Opens (or joins) this client's signaling subscription: one peer for this device. */
@@ -230,6 +230,7 @@ export function createCryptwebClient(options: CryptwebClientOptions): CryptwebCl
     health: api.health,
     auth: api.auth,
     account: api.account,
+    admin: api.admin,
     mfa: api.mfa,
     passkeys: api.passkeys,
     sessions: api.sessions,

@@ -10,7 +10,7 @@ export type MailKind =
   | 'passkey-added'
   | 'passkey-removed'
   | 'new-sign-in'
-  | 'confirm-email-change'
+  | 'email-change'
   | 'email-changed';
 
 export interface MailMessage {
@@ -203,7 +203,7 @@ export function confirmEmailChangeMessage(
 ): MailMessage {
   const minutes = Math.max(1, Math.round(ttlSeconds / 60));
   return {
-    kind: 'confirm-email-change',
+    kind: 'email-change',
     to,
     // Never the code in the subject (see verifyEmailMessage).
     subject: 'Confirm your new CryptWeb email address',

@@ -1,5 +1,6 @@
 import { router } from '../trpc.js';
 import { accountRouter } from './account.js';
+import { adminRouter } from './admin.js';
 import { authRouter } from './auth.js';
 import { healthRouter } from './health.js';
 import { mfaRouter } from './mfa.js';
@@ -12,6 +13,7 @@ export const appRouter = router({
   health: healthRouter,
   auth: authRouter,
   account: accountRouter,
+  admin: adminRouter,
   mfa: mfaRouter,
   passkeys: passkeysRouter,
   sessions: sessionsRouter,

@@ -6,6 +6,7 @@ import { DomainError } from '../errors.js';
 import { enqueueMail } from '../mail/outbox.js';
 import { verifyEmailMessage } from '../mail/templates.js';
 import type { SignUpInput } from '../schemas.js';
+import { promoteListedAdmins } from './admin-roles.js';
 import type { ServiceDeps } from './deps.js';
 import { hashPassword, isCommonPassword } from './passwords.js';
 import { limit, release } from './rate-limit.js';
@@ -120,6 +121,8 @@ export async function verifyEmail(
       .update(users)
       .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, now())` })
       .where(eq(users.id, user.id));
+    // ADMIN_EMAILS (SPEC §10): a listed address becomes an admin as soon as it is proven.
+    await promoteListedAdmins(tx, deps.env, { userId: user.id, origin: deps.request });
   });
   return { verified: true, alreadyVerified: user.emailVerifiedAt !== null };
 }

@@ -33,6 +33,10 @@ export const DEFAULT_LIMITS = {
   // Device authorization (SPEC §11): codes started per IP, codes looked up or decided per user.
   'deviceStart.ip': { max: 20, windowSeconds: 15 * 60 },
   'deviceApprove.user': { max: 30, windowSeconds: 15 * 60 },
+  // SPEC §10: each email change mails a code; a signed-in account must not become a mail cannon,
+  // nor probe many addresses for EMAIL_TAKEN, and no address gets flooded from many accounts.
+  'changeEmail.user': { max: 5, windowSeconds: HOUR },
+  'changeEmail.email': { max: 5, windowSeconds: HOUR },
 } satisfies Record<string, WindowLimit>;
 
 export type LimitName = keyof typeof DEFAULT_LIMITS;

@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { refreshTokens, sessions } from '../db/schema.js';
+import { refreshTokens, sessions, users } from '../db/schema.js';
 import { DomainError } from '../errors.js';
 import { signAccessToken } from './access-tokens.js';
 import type { ServiceDeps } from './deps.js';
@@ -62,7 +62,16 @@ export async function startSession(
 ): Promise<SignedIn> {
   const { env } = deps;
   // Every way in (password, second factor, passkey) ends here: a disabled account gets no session.
-  if (user.disabledAt) throw new DomainError('ACCOUNT_DISABLED');
+  // Read under a share lock, not from `user`: disabling and deleting lock the row for update, so an account
+  // disabled or deleted while this sign-in was checking its password gets no session, and one
+  // disabled just after sees this session revoked with the others.
+  const [current] = await tx
+    .select({ disabledAt: users.disabledAt, deletedAt: users.deletedAt })
+    .from(users)
+    .where(eq(users.id, user.id))
+    .for('share');
+  if (!current || current.deletedAt) throw new DomainError('INVALID_CREDENTIALS');
+  if (current.disabledAt) throw new DomainError('ACCOUNT_DISABLED');
   const device = describeDevice(opts.client.userAgent);
   const history = await deviceHistory(tx, user.id, opts.deviceId);
   const firstSignIn = !history.anyKnown && !(await hasSignedInBefore(tx, user.id));

@@ -16,7 +16,7 @@ export interface Mail {
     | 'passkey-added'
     | 'passkey-removed'
     | 'new-sign-in'
-    | 'confirm-email-change'
+    | 'email-change'
     | 'email-changed';
   code?: string;
   token?: string;
