@@ -6,6 +6,7 @@ import { DevicesPage } from './pages/devices.js';
 import { ForgotPasswordPage } from './pages/forgot-password.js';
 import { HistoryPage } from './pages/history.js';
 import { HomePage } from './pages/home.js';
+import { NotMePage } from './pages/not-me.js';
 import { ResetPasswordPage } from './pages/reset-password.js';
 import { SecurityPage } from './pages/security.js';
 import { SignInPage } from './pages/sign-in.js';
@@ -129,6 +130,8 @@ function PageFor({ route }: { route: Route }) {
       return <ForgotPasswordPage />;
     case 'reset-password':
       return <ResetPasswordPage />;
+    case 'not-me':
+      return <NotMePage />;
     case 'not-found':
       return (
         <Page title="Page not found">

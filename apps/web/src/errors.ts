@@ -55,6 +55,18 @@ const MESSAGES: Record<Reason, string> = {
 };
 
 /**
+ * The reasons of `auth.reportSignIn` worded for its page: there TOKEN_* speak of the link in a
+ * new-sign-in email, not of a password reset link.
+ */
+export const SIGN_IN_REPORT_MESSAGES: Partial<Record<Reason, string>> = {
+  TOKEN_INVALID:
+    'This link is not valid, or it is more than 7 days old. Sign in and check your devices instead.',
+  TOKEN_EXPIRED: 'This link is more than 7 days old. Sign in and check your devices instead.',
+  TOKEN_USED:
+    'This link was already used: that device was signed out then, and a password reset link was emailed to you.',
+};
+
+/**
  * What the browser's WebAuthn errors (DOMException names, kept by @simplewebauthn/browser) mean
  * to the person. NotAllowedError and AbortError are left out: a closed dialog is no error, and
  * the pages say so calmly (see `passkeys.ts`).

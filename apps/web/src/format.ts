@@ -24,3 +24,30 @@ const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeS
 export function formatDate(date: Date): string {
   return dateTime.format(date);
 }
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['second', 60],
+  ['minute', 60],
+  ['hour', 24],
+  ['day', 30],
+  ['month', 12],
+];
+
+/** "just now", "5 minutes ago", "yesterday", "3 months ago": how long before `now`. */
+export function formatRelative(date: Date, now = new Date()): string {
+  let value = (date.getTime() - now.getTime()) / 1000;
+  if (Math.abs(value) < 45) return 'just now';
+  for (const [unit, size] of STEPS) {
+    if (Math.abs(Math.round(value)) < size) return relative.format(Math.round(value), unit);
+    value /= size;
+  }
+  return relative.format(Math.round(value), 'year');
+}
+
+const exact = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'long' });
+
+/** The full date and time with seconds and zone, for a title beside a relative time. */
+export function formatExact(date: Date): string {
+  return exact.format(date);
+}

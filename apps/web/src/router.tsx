@@ -13,6 +13,7 @@ export type Route =
   | 'verify'
   | 'forgot-password'
   | 'reset-password'
+  | 'not-me'
   | 'not-found';
 
 const ROUTES = new Set<string>([
@@ -25,6 +26,7 @@ const ROUTES = new Set<string>([
   'verify',
   'forgot-password',
   'reset-password',
+  'not-me',
 ]);
 
 /** Pages anyone may open; every other page needs a signed-in device. */
@@ -34,6 +36,8 @@ export const PUBLIC_ROUTES = new Set<Route>([
   'verify',
   'forgot-password',
   'reset-password',
+  // Opened from a new-sign-in email, most likely on a device that is not signed in.
+  'not-me',
 ]);
 
 // Vite's `base` ('/app/'), so the same code works under any mount point.

@@ -5,14 +5,12 @@ import { Authenticator } from './support/authenticator.js';
 import { screenshot } from './support/browser.js';
 import {
   type Account,
-  account,
   alertWith,
   heading,
   openNav,
+  signedUpAndIn,
   signIn,
   signInToSecondStep,
-  signUp,
-  verify,
 } from './support/flows.js';
 import { type Harness, harnessForFile } from './support/harness.js';
 
@@ -27,13 +25,9 @@ harnessForFile((started) => {
 
 /** A new account, signed in on a fresh browser, on its Security page. */
 async function signedInOnSecurity(name: string): Promise<{ page: Page; who: Account }> {
-  const who = account(name);
-  const page = await harness.newPage(name);
-  await signUp(harness.site, page, who);
-  await verify(harness.site, page, who);
-  await signIn(page, who, `${name} laptop`);
-  await openNav(page, 'Security');
-  return { page, who };
+  const signedIn = await signedUpAndIn(harness, name);
+  await openNav(signedIn.page, 'Security');
+  return signedIn;
 }
 
 /** Clicks `button` and waits for the answer of the tRPC call `procedure` it makes. */

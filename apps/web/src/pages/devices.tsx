@@ -5,13 +5,11 @@ import { Notice, ProblemAlert } from '../components/messages.js';
 import { Page } from '../components/page.js';
 import { formatDate } from '../format.js';
 import { useAction } from '../hooks.js';
+import { browserOn } from '../security-events.js';
 
 /** "Work laptop", else "Chrome 140 on Linux", else "Unknown device". */
 function deviceLabel(session: SessionView): string {
-  const { name, browser, os } = session.device;
-  if (name) return name;
-  if (browser && os) return `${browser} on ${os}`;
-  return browser ?? os ?? 'Unknown device';
+  return session.device.name ?? browserOn(session.device) ?? 'Unknown device';
 }
 
 export function DevicesPage() {

@@ -6,6 +6,7 @@ import { Page } from '../components/page.js';
 import { PasskeysPanel } from '../components/passkeys-panel.js';
 import { ReauthForm } from '../components/reauth-form.js';
 import { RecoveryCodes } from '../components/recovery-codes.js';
+import { SecurityLog } from '../components/security-log.js';
 import { TotpEnrol } from '../components/totp-enrol.js';
 import { useAction } from '../hooks.js';
 
@@ -25,7 +26,10 @@ function secondFactors(status: MfaStatus): string {
   return factors.length === 0 ? 'Off' : `On (${factors.join(' and ')})`;
 }
 
-/** Second factors of the account (SPEC §9): the authenticator app, its recovery codes, passkeys. */
+/**
+ * Second factors of the account (SPEC §9): the authenticator app, its recovery codes, passkeys;
+ * then what happened to the account lately (SPEC §10).
+ */
 export function SecurityPage() {
   const { client, me } = useAuth();
   const [status, setStatus] = useState<MfaStatus | null>(null);
@@ -134,6 +138,7 @@ export function SecurityPage() {
       )}
       {/* While fresh recovery codes are on screen, they are the one thing to deal with. */}
       {status && !codes && <PasskeysPanel onChange={() => void run(reload)} />}
+      {!codes && <SecurityLog />}
     </Page>
   );
 }

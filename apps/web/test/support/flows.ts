@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { screenshot } from './browser.js';
+import type { Harness } from './harness.js';
 import { waitForMail } from './mailbox.js';
 
 export const PASSWORD = 'violet tractor umbrella 42';
@@ -95,4 +96,17 @@ export async function signInToSecondStep(page: Page, who: Account) {
 export async function openNav(page: Page, name: string, title = name) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).click();
   await heading(page, title);
+}
+
+/** A new account, signed up, verified and signed in on a fresh browser of its own. */
+export async function signedUpAndIn(
+  harness: Pick<Harness, 'site' | 'newPage'>,
+  name: string,
+): Promise<{ page: Page; who: Account }> {
+  const who = account(name);
+  const page = await harness.newPage(name);
+  await signUp(harness.site, page, who);
+  await verify(harness.site, page, who);
+  await signIn(page, who, `${name} laptop`);
+  return { page, who };
 }

@@ -8,7 +8,9 @@ export interface Mail {
     | 'reset-password'
     | 'password-changed'
     | 'passkey-added'
-    | 'passkey-removed';
+    | 'passkey-removed'
+    | 'new-sign-in';
+  text: string;
   code?: string;
   token?: string;
 }
