@@ -68,8 +68,15 @@ export function gatheringComplete(pc: PeerConnectionLike, timeoutMs = 3000): Pro
   });
 }
 
-/** Resolves when the channel is open; rejects if it closes first or after `timeoutMs`. */
-export function channelOpen(channel: DataChannelLike, timeoutMs: number): Promise<void> {
+/**
+ * Resolves when the channel is open; rejects if it closes first, after `timeoutMs`, or when
+ * `signal` aborts (the caller gave up: polling stops, so nothing keeps a process alive).
+ */
+export function channelOpen(
+  channel: DataChannelLike,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
   if (channel.readyState === 'open') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
@@ -82,7 +89,7 @@ export function channelOpen(channel: DataChannelLike, timeoutMs: number): Promis
       if (channel.readyState === 'open') {
         clearTimeout(timer);
         resolve();
-      } else if (channel.readyState === 'closed') {
+      } else if (channel.readyState === 'closed' || signal?.aborted) {
         clearTimeout(timer);
         reject(new Error('the data channel closed before opening'));
       } else if (Date.now() - started < timeoutMs) setTimeout(poll, 20);
@@ -91,8 +98,11 @@ export function channelOpen(channel: DataChannelLike, timeoutMs: number): Promis
   });
 }
 
-/** Waits until the channel's buffer drains below its low threshold (event if offered, else polling). */
-export function drained(channel: DataChannelLike): Promise<void> {
+/**
+ * Waits until the channel's buffer drains below its low threshold (event if offered, else
+ * polling); rejects when the channel closes or `signal` aborts.
+ */
+export function drained(channel: DataChannelLike, signal?: AbortSignal): Promise<void> {
   if (channel.bufferedAmount <= channel.bufferedAmountLowThreshold) return Promise.resolve();
   return new Promise((resolve, reject) => {
     let done = false;
@@ -106,11 +116,44 @@ export function drained(channel: DataChannelLike): Promise<void> {
     if ('onbufferedamountlow' in channel) channel.onbufferedamountlow = () => finish();
     const poll = () => {
       if (done) return;
-      if (channel.readyState !== 'open')
+      if (channel.readyState !== 'open' || signal?.aborted)
         finish(new Error('the data channel closed during the transfer'));
       else if (channel.bufferedAmount <= channel.bufferedAmountLowThreshold) finish();
       else setTimeout(poll, 5);
     };
     poll();
   });
+}
+
+/**
+ * Waits for `promise`, but gives up when any of `stops` rejects or after `timeoutMs`. The timer is
+ * cleared as soon as the wait is over, whichever way: a timer left behind would keep a finished
+ * Node process alive until it fires.
+ */
+export function until<T>(
+  promise: Promise<T>,
+  stops: Promise<never>[],
+  timeoutMs: number,
+  message: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), timeoutMs);
+  });
+  return Promise.race([promise, ...stops, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Rejects when `channel` closes (the peer closed it, or its connection died). Takes over the
+ * channel's `onclose`; `stop()` gives it back.
+ */
+export function channelClosed(channel: DataChannelLike, message: string) {
+  let reject: (reason: Error) => void = () => {};
+  const promise = new Promise<never>((_, rejectClosed) => {
+    reject = rejectClosed;
+  });
+  promise.catch(() => {});
+  channel.onclose = () => reject(new Error(message));
+  if (channel.readyState === 'closed') reject(new Error(message));
+  return { promise, stop: () => (channel.onclose = null) };
 }

@@ -2,6 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { AuthMode, CryptwebClient } from './client.js';
 import {
+  channelClosed,
   channelOpen,
   type DataChannelLike,
   drained,
@@ -9,6 +10,7 @@ import {
   type PeerConnectionFactory,
   type PeerConnectionLike,
   toIceCandidate,
+  until,
 } from './rtc.js';
 import type { Peer, SignalingConnection } from './signaling.js';
 
@@ -17,6 +19,13 @@ export type { DataChannelLike, PeerConnectionFactory, PeerConnectionLike } from 
 /** 16 KiB: the largest message every WebRTC implementation delivers unfragmented. */
 export const CHUNK_BYTES = 16 * 1024;
 const HIGH_WATER = 1024 * 1024;
+/** How long a receiver waits for the sender to acknowledge its result before it closes anyway. */
+const ACK_WAIT_MS = 10_000;
+/**
+ * A peer's offline notice comes over signaling and can overtake that peer's last message still in
+ * flight on the data channel: a result arriving within this grace still counts.
+ */
+const OFFLINE_GRACE_MS = 1000;
 
 /** A file to send, read in chunks (a browser `File`, or a Node stream via `fromChunks`). */
 export interface FileSource {
@@ -48,10 +57,16 @@ export interface TransferProgress {
   etaSeconds: number;
 }
 
+/**
+ * The end of a transfer is one handshake: the sender's `end` (its SHA-256), the receiver's
+ * `result`, the sender's `ack`; then both close. The receiver leaves only after the ack (or a
+ * bounded wait), so its going offline can never beat the result it sent.
+ */
 type Control =
   | { t: 'meta'; name: string; size: number; type: string }
   | { t: 'end'; sha256: string }
-  | { t: 'result'; ok: boolean; sha256: string; bytes: number };
+  | { t: 'result'; ok: boolean; sha256: string; bytes: number }
+  | { t: 'ack' };
 
 /** A browser `File`/`Blob` as a source, read slice by slice. */
 export function fileSourceFromBlob(file: Blob & { name?: string }): FileSource {
@@ -87,14 +102,6 @@ async function* sized(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Ar
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** Relays ICE both ways between `pc` and one remote peer once its id is known. */
 function trickle(
   pc: PeerConnectionLike,
@@ -122,16 +129,45 @@ function trickle(
   };
 }
 
-/** Rejects when `peer` is reported offline (its device closed or lost its connection). */
+/**
+ * Rejects `OFFLINE_GRACE_MS` after `peer` is reported offline (its device closed or lost its
+ * connection). `stop()` once the peer's part is done: leaving is then no failure.
+ */
 function offlineWatch(connection: SignalingConnection, peer: () => string | undefined) {
   let off: () => void = () => {};
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const promise = new Promise<never>((_, reject) => {
     off = connection.on('peer-status', (event) => {
-      if (!event.online && event.peer.peerId === peer()) reject(new Error(event.message));
+      if (event.online || event.peer.peerId !== peer()) return;
+      off();
+      timer = setTimeout(() => reject(new Error(event.message)), OFFLINE_GRACE_MS);
     });
   });
   promise.catch(() => {});
-  return { promise, stop: () => off() };
+  return {
+    promise,
+    stop: () => {
+      off();
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Closes what a transfer opened, on every path: timers and polling too, or a process lingers. */
+function teardown(parts: {
+  pc: PeerConnectionLike;
+  channel?: DataChannelLike | undefined;
+  stops: (() => void)[];
+  ended: AbortController;
+}) {
+  for (const stop of parts.stops) stop();
+  parts.ended.abort();
+  try {
+    parts.channel?.close();
+  } catch {
+    // Already closed with its connection.
+  }
+  parts.pc.close();
 }
 
 export interface SendFileOptions {
@@ -157,8 +193,11 @@ export async function sendFile(options: SendFileOptions) {
   let remote: string | undefined;
   const ice = trickle(pc, connection, () => remote);
   const offline = offlineWatch(connection, () => remote);
+  const ended = new AbortController();
+  const stops = [ice.stop, offline.stop];
+  let channel: DataChannelLike | undefined;
   try {
-    const channel = pc.createDataChannel('cryptweb-file', { ordered: true });
+    channel = pc.createDataChannel('cryptweb-file', { ordered: true });
     channel.binaryType = 'arraybuffer';
     channel.bufferedAmountLowThreshold = HIGH_WATER / 4;
     const results = controlMessages(channel);
@@ -166,6 +205,7 @@ export async function sendFile(options: SendFileOptions) {
     await gatheringComplete(pc);
     const answerPromise = connection.next('answer', undefined, {
       timeoutMs: options.answerTimeoutMs ?? 60_000,
+      signal: ended.signal,
     });
     // Listening before offering (an answer can beat the offer's own response); if the offer
     // goes nowhere, this wait is abandoned and must not surface as an unhandled rejection.
@@ -177,7 +217,9 @@ export async function sendFile(options: SendFileOptions) {
     await pc.setRemoteDescription({ type: 'answer', sdp: answer.answer.sdp });
     ice.flush(remote);
     await connection.markConnected(remote);
-    await Promise.race([channelOpen(channel, 30_000), offline.promise]);
+    await Promise.race([channelOpen(channel, 30_000, ended.signal), offline.promise]);
+    const closed = channelClosed(channel, `the connection to ${answer.from.name} closed`);
+    stops.push(closed.stop);
 
     const startedAt = Date.now();
     const hash = sha256.create();
@@ -192,7 +234,7 @@ export async function sendFile(options: SendFileOptions) {
     );
     for await (const chunk of sized(file.chunks())) {
       if (channel.bufferedAmount > HIGH_WATER)
-        await Promise.race([drained(channel), offline.promise]);
+        await Promise.race([drained(channel, ended.signal), offline.promise]);
       channel.send(chunk);
       hash.update(chunk);
       bytes += chunk.byteLength;
@@ -200,10 +242,17 @@ export async function sendFile(options: SendFileOptions) {
     }
     const digest = bytesToHex(hash.digest());
     channel.send(JSON.stringify({ t: 'end', sha256: digest } satisfies Control));
-    const result = await Promise.race([
-      withTimeout(results.result, 120_000, 'no confirmation from the receiver'),
-      offline.promise,
-    ]);
+    const result = await until(
+      results.result,
+      [offline.promise, closed.promise],
+      120_000,
+      'no confirmation from the receiver',
+    );
+    // The receiver's part is done: from here on its leaving is expected, not a failure.
+    offline.stop();
+    closed.stop();
+    // Tells the receiver its result arrived, so it may close and leave.
+    channel.send(JSON.stringify({ t: 'ack' } satisfies Control));
     if (!result.ok || result.sha256 !== digest) {
       throw new Error('the receiver got different bytes (SHA-256 mismatch)');
     }
@@ -216,12 +265,9 @@ export async function sendFile(options: SendFileOptions) {
       timeElapsed,
       transferType: 'WebRTC',
     });
-    channel.close();
     return { transfer, sha256: digest, bytes, timeElapsed, receiver: answer.from };
   } finally {
-    ice.stop();
-    offline.stop();
-    pc.close();
+    teardown({ pc, channel, stops, ended });
   }
 }
 
@@ -230,6 +276,7 @@ function controlMessages(channel: DataChannelLike, onChunk?: (chunk: Uint8Array)
   let resolveMeta: (meta: FileMeta) => void = () => {};
   let resolveEnd: (sha: string) => void = () => {};
   let resolveResult: (result: Extract<Control, { t: 'result' }>) => void = () => {};
+  let resolveAck: () => void = () => {};
   const meta = new Promise<FileMeta>((resolve) => {
     resolveMeta = resolve;
   });
@@ -238,6 +285,9 @@ function controlMessages(channel: DataChannelLike, onChunk?: (chunk: Uint8Array)
   });
   const result = new Promise<Extract<Control, { t: 'result' }>>((resolve) => {
     resolveResult = resolve;
+  });
+  const ack = new Promise<void>((resolve) => {
+    resolveAck = resolve;
   });
   channel.onmessage = (event) => {
     const data = event.data;
@@ -253,9 +303,11 @@ function controlMessages(channel: DataChannelLike, onChunk?: (chunk: Uint8Array)
     if (message.t === 'meta')
       resolveMeta({ name: message.name, size: message.size, type: message.type });
     else if (message.t === 'end') resolveEnd(message.sha256);
-    else resolveResult(message);
+    else if (message.t === 'result') resolveResult(message);
+    else if (message.t === 'ack') resolveAck();
+    // Anything else is a later protocol's message this version does not know: ignored.
   };
-  return { meta, end, result };
+  return { meta, end, result, ack };
 }
 
 export interface ReceiveFileOptions {
@@ -290,8 +342,11 @@ export async function receiveFile(options: ReceiveFileOptions) {
   const pc = options.createPeerConnection({ iceServers });
   const ice = trickle(pc, connection, () => from.peerId);
   const offline = offlineWatch(connection, () => from.peerId);
+  const ended = new AbortController();
+  const stops = [ice.stop, offline.stop];
+  let channel: DataChannelLike | undefined;
   try {
-    const channel = await new Promise<DataChannelLike>((resolve, reject) => {
+    const opened = new Promise<DataChannelLike>((resolve, reject) => {
       pc.ondatachannel = (event) => resolve(event.channel);
       void (async () => {
         await pc.setRemoteDescription({ type: 'offer', sdp: offer.offer.sdp });
@@ -301,7 +356,15 @@ export async function receiveFile(options: ReceiveFileOptions) {
         await connection.markConnected(from.peerId);
       })().catch(reject);
     });
+    channel = await until(
+      opened,
+      [offline.promise],
+      30_000,
+      'the peer-to-peer connection did not open',
+    );
     channel.binaryType = 'arraybuffer';
+    const closed = channelClosed(channel, `the connection to ${from.name} closed`);
+    stops.push(closed.stop);
     const hash = sha256.create();
     let bytes = 0;
     let startedAt = Date.now();
@@ -320,30 +383,34 @@ export async function receiveFile(options: ReceiveFileOptions) {
         await (await sinkReady).write(chunk);
       });
     });
-    const meta = await Promise.race([
-      withTimeout(control.meta, 30_000, 'the sender sent nothing'),
-      offline.promise,
-    ]);
+    const meta = await until(
+      control.meta,
+      [offline.promise, closed.promise],
+      30_000,
+      'the sender sent nothing',
+    );
     total = meta.size;
     startedAt = Date.now();
     const sink = await options.sink(meta, from);
     resolveSink(sink);
-    const expected = await Promise.race([control.end, offline.promise]);
+    // No deadline for the bytes (a large file takes its time): the sender leaving or the
+    // connection closing ends the wait.
+    const expected = await Promise.race([control.end, offline.promise, closed.promise]);
     await writes;
     const digest = bytesToHex(hash.digest());
     const ok = digest === expected && bytes === meta.size;
     channel.send(JSON.stringify({ t: 'result', ok, sha256: digest, bytes } satisfies Control));
-    if (!ok) {
-      const error = new Error('the received file does not match its SHA-256');
-      await sink.abort(error);
-      throw error;
-    }
-    await sink.close();
+    if (ok) await sink.close();
+    else await sink.abort(new Error('the received file does not match its SHA-256'));
+    // Closing before the sender has the result could lose it in flight, and the sender would
+    // hear only that we went offline. Our own outcome is settled: a sender that never
+    // acknowledges (gone, or an older version) only delays the close.
+    await until(control.ack, [offline.promise, closed.promise], ACK_WAIT_MS, 'no ack').catch(
+      () => {},
+    );
+    if (!ok) throw new Error('the received file does not match its SHA-256');
     return { from, meta, bytes, sha256: digest };
   } finally {
-    ice.stop();
-    offline.stop();
-    // Let the result message leave before the connection closes.
-    setTimeout(() => pc.close(), 1000);
+    teardown({ pc, channel, stops, ended });
   }
 }

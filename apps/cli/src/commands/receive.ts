@@ -21,11 +21,6 @@ export function receiveCommand(program: Command) {
         let last = { bytes: 0, total: 0, rate: 0, etaSeconds: 0 };
         let savedTo = '';
         const ready = await client().signaling.connect();
-        // Peers that went offline, from the start: the sender may be done before we are.
-        const gone = new Set<string>();
-        const stopWatching = ready.on('peer-status', (event) => {
-          if (!event.online) gone.add(event.peer.peerId);
-        });
         // The listening line tells scripts (and people) the device is ready for an offer.
         out.note(
           `waiting for a file as ${ready.self.name} <${ready.self.email}> (peer ${ready.peerId})…`,
@@ -61,16 +56,6 @@ export function receiveCommand(program: Command) {
             `${out.paint.green('received')} ${result.meta.name} (${formatBytes(result.bytes)}) from ${result.from.name} <${result.from.email}>\n` +
             `${out.paint.dim('saved to')} ${savedTo}\n${out.paint.dim('sha256')}   ${result.sha256} ${out.paint.green('verified')}`,
         );
-        // The sender learns the result over the data channel, but leaving closes our signaling
-        // socket and the server tells the sender at once: leaving first fails its send ("went
-        // offline") although the file arrived. So stay until the sender is done (it goes
-        // offline), at most 5 s.
-        if (!gone.has(result.from.peerId)) {
-          const senderLeft = (event: { online: boolean; peer: { peerId: string } }) =>
-            !event.online && event.peer.peerId === result.from.peerId;
-          await ready.next('peer-status', senderLeft, { timeoutMs: 5000 }).catch(() => {});
-        }
-        stopWatching();
       }),
     );
 }
