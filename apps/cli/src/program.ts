@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { accountCommand } from './commands/account.js';
+import { adminCommand } from './commands/admin.js';
 import { completionCommand } from './commands/completion.js';
 import { e2eCommand } from './commands/e2e.js';
 import { healthCommand } from './commands/health.js';
@@ -8,6 +10,7 @@ import { logoutCommand } from './commands/logout.js';
 import { passwordCommand } from './commands/password.js';
 import { receiveCommand } from './commands/receive.js';
 import { resendCommand } from './commands/resend.js';
+import { securityLogCommand } from './commands/security-log.js';
 import { sendCommand } from './commands/send.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { signupCommand } from './commands/signup.js';
@@ -44,6 +47,9 @@ export function createProgram(): Command {
   transfersCommand(program);
   passwordCommand(program);
   twoFactorCommand(program);
+  securityLogCommand(program);
+  accountCommand(program);
+  adminCommand(program);
   e2eCommand(program);
 
   sendCommand(program);

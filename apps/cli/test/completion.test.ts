@@ -88,7 +88,7 @@ describe('cryptweb completion bash', () => {
   it('completes commands, subcommands, options and their values', async () => {
     const top = await bashComplete('cryptweb ');
     expect(top.words).toEqual(expect.arrayContaining(['e2e', 'send', 'receive', 'bench', 'help']));
-    expect((await bashComplete('cryptweb se')).words).toEqual(['sessions', 'send']);
+    expect((await bashComplete('cryptweb se')).words).toEqual(['sessions', 'security-log', 'send']);
     expect((await bashComplete('cryptweb sessions ')).words).toEqual([
       'list',
       'revoke',
@@ -118,6 +118,19 @@ describe('cryptweb completion bash', () => {
     expect((await bashComplete('cryptweb 2fa enable --')).words).toEqual(
       expect.arrayContaining(['--password', '--code']),
     );
+    expect((await bashComplete('cryptweb account ')).words).toEqual([
+      'profile',
+      'email',
+      'export',
+      'delete',
+      'help',
+    ]);
+    expect((await bashComplete('cryptweb admin r')).words).toEqual(['role', 'revoke-session']);
+    expect((await bashComplete('cryptweb security-log --type sign-')).words).toEqual([
+      'sign-in',
+      'sign-in-failed',
+    ]);
+    expect((await bashComplete('cryptweb login --b')).words).toEqual(['--browser']);
   });
 
   it('leaves paths to readline, and offers nothing for free text', async () => {

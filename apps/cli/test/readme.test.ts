@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fileTokenStore } from '@cryptweb/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createMailbox } from '../src/flows/mailbox.js';
 import { totpCode } from '../src/flows/two-factor.js';
+import { createClient, tokenFilePath } from '../src/lib/context.js';
 import { type ReadmeCommand, readmeCommands, readmeUrls } from './support/readme.js';
 import { type Background, background, type Finished, freePort, sh, tail } from './support/shell.js';
 
@@ -464,6 +466,94 @@ const handlers: Handler[] = [
       const code = twoFactor.recoveryCodes[0] ?? '';
       expect((await runAs(ada.options, `${command} --code ${code}`)).stdout).toContain('is off');
       expect((await runAs(ada.options, 'cryptweb 2fa status')).stdout).toMatch(/two-factor\s+off/);
+    },
+  },
+  // SPEC §11: a machine signs in by a code that ada's signed-in session approves (as the browser
+  // app's device page does): no password, and no sign-in counted against `pnpm start`'s limits.
+  {
+    match: /^cryptweb login --browser$/,
+    run: async (command) => {
+      const ada = await machine('ada');
+      const other = await machine('ada-browser');
+      const login = background(command, other.options);
+      cleanups.push(() => login.stop());
+      const [, userCode = ''] = await login.waitFor(/^code\s+([A-Z]{4}-[A-Z]{4})$/m, 60_000);
+      const url = start?.url ?? README_ORIGIN;
+      const configDir = join(ada.home, '.config', 'cryptweb');
+      const approver = createClient(
+        url,
+        fileTokenStore(tokenFilePath({ url, json: false, configDir })),
+      );
+      try {
+        await approver.auth.device.approve.mutate({ userCode });
+      } finally {
+        await approver.close();
+      }
+      expect(await login.exited, login.output()).toBe(0);
+      expect(login.output()).toContain('signed in as');
+      const email = /--email (\S+)/.exec(accountLines.signup ?? '')?.[1] ?? '';
+      expect((await runAs(other.options, 'cryptweb whoami')).stdout).toContain(email);
+    },
+  },
+  {
+    match: /^cryptweb security-log$/,
+    run: async (command) => {
+      const run = await runAs((await machine('ada')).options, command);
+      expect(run.stdout).toMatch(/^when\s+event\s+flags\s+device\s+ip$/m);
+      expect(run.stdout).toMatch(/\ssign-in\s/);
+    },
+  },
+  {
+    match: /^cryptweb account profile --name "[^"]+"$/,
+    run: async (command) => {
+      const name = /--name "([^"]+)"/.exec(command)?.[1] ?? '';
+      const run = await runAs((await machine('ada')).options, command);
+      expect(run.stdout).toContain(`your name is now ${name}`);
+    },
+  },
+  {
+    // No terminal here: the first run mails the code, the second (--code) finishes, as the README says.
+    match: /^cryptweb account email \S+$/,
+    run: async (command) => {
+      const ada = await machine('ada');
+      const newEmail = command.split(' ')[3] ?? '';
+      expect((await runAs(ada.options, command)).stdout).toContain('a code is on its way');
+      const mailFile = join(start?.dataDir ?? '', 'mail.jsonl');
+      const mail = await createMailbox(mailFile).next(newEmail, 'email-change', 20_000);
+      const done = await runAs(ada.options, `${command} --code ${mail.code ?? ''}`);
+      expect(done.stdout).toContain(`your email is now ${newEmail}`);
+      expect((await runAs(ada.options, 'cryptweb whoami')).stdout).toContain(newEmail);
+    },
+  },
+  {
+    match: /^cryptweb account export --out \S+$/,
+    run: async (command) => {
+      const ada = await machine('ada');
+      await runAs(ada.options, command);
+      const file = join(ada.home, command.split(' ')[4] ?? '');
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      const data = JSON.parse(await readFile(file, 'utf8')) as { profile: { email: string } };
+      expect(data.profile.email).toContain('@');
+    },
+  },
+  {
+    // `pnpm start` as the README runs it names no ADMIN_EMAILS: ada is no admin, as the line says.
+    match: /^cryptweb admin stats$/,
+    run: async (command) => {
+      const run = await sh(command, (await machine('ada')).options, 60_000);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('ADMIN_REQUIRED');
+    },
+  },
+  {
+    // Bob's machine (the receiver), whose account nothing later needs. No terminal to type DELETE
+    // on here: --yes-delete, and the password from CRYPTWEB_PASSWORD, as the README says.
+    match: /^cryptweb account delete$/,
+    run: async (command) => {
+      const bob = await machine('receiver');
+      const run = await runAs(bob.options, `${command} --yes-delete`);
+      expect(run.stdout).toContain('you are signed out');
+      expect((await sh('cryptweb whoami', bob.options, 60_000)).code).not.toBe(0);
     },
   },
   {

@@ -13,7 +13,7 @@ function deviceLabel(session: Session): string {
   return name ?? ([browser, os].filter(Boolean).join(' on ') || 'unknown device');
 }
 
-function sessionsTable(sessions: Session[], paint: Painter): string {
+export function sessionsTable(sessions: Session[], paint: Painter): string {
   if (sessions.length === 0) return paint.dim('no live sessions');
   return renderTable(
     ['', 'id', 'device', 'ip', 'signed in', 'last used', 'expires'],

@@ -1,20 +1,15 @@
 import type { RouterInputs, RouterOutputs } from '@cryptweb/client';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { Painter } from '../lib/colors.js';
 import { runAction } from '../lib/context.js';
 import { formatBytes, formatDate, formatDuration } from '../lib/format.js';
+import { positiveInt } from '../lib/pages.js';
 import { renderTable } from '../lib/table.js';
 import { claimsOf } from '../lib/tokens.js';
 
 type Transfer = RouterOutputs['transfers']['list']['items'][number];
 type ListInput = Extract<RouterInputs['transfers']['list'], object>;
 type Direction = NonNullable<ListInput['direction']>;
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
-  return n;
-}
 
 function transfersTable(items: Transfer[], me: string | undefined, paint: Painter): string {
   if (items.length === 0) return paint.dim('no transfers');

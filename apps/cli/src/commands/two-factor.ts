@@ -4,7 +4,7 @@ import QRCode from 'qrcode';
 import type { Painter } from '../lib/colors.js';
 import { type Cli, runAction } from '../lib/context.js';
 import { describeError } from '../lib/errors.js';
-import { readPassword } from '../lib/password.js';
+import { PASSWORD_OPTION, readAccountPassword } from '../lib/password.js';
 import { ANY_CODE_PROMPT, readCode } from '../lib/second-factor.js';
 
 type Enrolment = RouterOutputs['mfa']['totp']['enroll'];
@@ -15,22 +15,8 @@ interface ReauthOptions {
   code?: string;
 }
 
-const PASSWORD_OPTION = [
-  '--password <password>',
-  'your password (else CRYPTWEB_PASSWORD, else prompted)',
-] as const;
-
 /** Below this many unused recovery codes, `status` suggests a new set. */
 const FEW_RECOVERY_CODES = 3;
-
-function readAccountPassword(flag: string | undefined) {
-  return readPassword({
-    flag,
-    env: 'CRYPTWEB_PASSWORD',
-    flagName: '--password',
-    prompt: 'Password: ',
-  });
-}
 
 /** The server re-checks both the password and a second factor before it changes either. */
 function withReauthOptions(command: Command): Command {

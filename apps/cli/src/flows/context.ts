@@ -28,6 +28,16 @@ export interface FlowContext {
   adopt(label: UserLabel, user: TestUser): void;
   /** A new client signed in as `user`: a new session. */
   signIn(user: TestUser, deviceName?: string): Promise<SignedIn>;
+  /** Keeps a session made another way (device authorization) for `session()`. */
+  keep(user: TestUser, signedIn: SignedIn): void;
+  /**
+   * A live session of `user`: one an earlier flow opened, else a new sign-in. Against a server
+   * with the default limits every password sign-in counts (`signIn.ip`, 30 per 15 min), so the
+   * later flows reuse what is still signed in.
+   */
+  session(user: TestUser): Promise<SignedIn>;
+  /** An address the spawned server's ADMIN_EMAILS names; undefined against another server. */
+  adminEmail?: string;
   close(): Promise<void>;
 }
 
@@ -40,14 +50,20 @@ export interface SignedIn {
 /** A password no common-password list holds. */
 export const freshPassword = () => `e2e-${randomBytes(9).toString('base64url')}-Pw`;
 
-export function createFlowContext(url: string, mail: Mailbox): FlowContext {
+export function createFlowContext(
+  url: string,
+  mail: Mailbox,
+  options: { adminEmail?: string | undefined } = {},
+): FlowContext {
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const clients: CryptwebClient[] = [];
   const users = new Map<UserLabel, Promise<TestUser>>();
+  const sessions = new Map<TestUser, SignedIn[]>();
 
   const context: FlowContext = {
     url,
     mail,
+    ...(options.adminEmail ? { adminEmail: options.adminEmail } : {}),
     client() {
       const client = createClient(url, memoryTokenStore());
       clients.push(client);
@@ -87,7 +103,23 @@ export function createFlowContext(url: string, mail: Mailbox): FlowContext {
         device: { name: deviceName },
       });
       check(!isMfaRequired(result), `${user.email} has no second factor, yet signIn asked for one`);
-      return { client, sessionId: result.session.id, userId: result.user.id };
+      const signedIn = { client, sessionId: result.session.id, userId: result.user.id };
+      context.keep(user, signedIn);
+      return signedIn;
+    },
+    keep(user, signedIn) {
+      sessions.set(user, [signedIn, ...(sessions.get(user) ?? [])]);
+    },
+    async session(user) {
+      // Newest first; flows revoke, reset and sign out sessions, so each is asked whether it lives.
+      for (const signedIn of sessions.get(user) ?? []) {
+        const alive = await signedIn.client.auth.me.query().then(
+          () => true,
+          () => false,
+        );
+        if (alive) return signedIn;
+      }
+      return context.signIn(user, 'cryptweb e2e');
     },
     async close() {
       await Promise.allSettled(clients.map((client) => client.close()));

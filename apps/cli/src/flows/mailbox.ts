@@ -10,7 +10,10 @@ export interface Mail {
     | 'password-changed'
     | 'mfa-enabled'
     | 'mfa-disabled'
-    | 'recovery-code-used';
+    | 'recovery-code-used'
+    | 'new-sign-in'
+    | 'email-change'
+    | 'email-changed';
   code?: string;
   token?: string;
   sentAt?: string;

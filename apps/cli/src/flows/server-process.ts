@@ -30,6 +30,10 @@ export const E2E_RATE_LIMITS = JSON.stringify({
   'reauth.user': GENEROUS,
   'verifyMfa.ip': GENEROUS,
   'health.ip': GENEROUS,
+  'deviceStart.ip': GENEROUS,
+  'deviceApprove.user': GENEROUS,
+  'changeEmail.user': GENEROUS,
+  'changeEmail.email': GENEROUS,
   'signaling.peer': { perSecond: 10_000, burst: 10_000 },
 });
 

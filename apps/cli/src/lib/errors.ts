@@ -79,6 +79,10 @@ const HINTS: Record<string, string> = {
   MFA_ALREADY_ENABLED: 'two-factor is already on (`cryptweb 2fa status`)',
   MFA_CHALLENGE_EXPIRED: 'sign in again with `cryptweb login`',
   MFA_CHALLENGE_INVALID: 'sign in again with `cryptweb login`',
+  ADMIN_REQUIRED:
+    '`cryptweb admin` is for admins: an admin can grant the role (`cryptweb admin role ID admin`), or the server lists the address in ADMIN_EMAILS',
+  ACCOUNT_DISABLED: 'an admin can enable it again (`cryptweb admin enable ID`)',
+  LAST_ADMIN: 'make another account an admin first (`cryptweb admin role ID admin`)',
 };
 
 /** Turns anything thrown into what the user needs to see. */

@@ -70,3 +70,34 @@ export async function readPassword(source: PasswordSource): Promise<string> {
   if (first !== second) throw new CliError('the passwords do not match');
   return first;
 }
+
+/**
+ * Reads a visible line from the terminal: what a person should see as they type it (a mailed
+ * code, the word DELETE). A script has no terminal: `missing` says which flag to pass instead.
+ */
+export async function promptLine(question: string, missing: CliError): Promise<string> {
+  if (!process.stdin.isTTY) throw missing;
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(question)).trim();
+  } finally {
+    rl.close();
+  }
+}
+
+/** `--password` of the commands that re-check the signed-in account's password. */
+export const PASSWORD_OPTION = [
+  '--password <password>',
+  'your password (else CRYPTWEB_PASSWORD, else prompted)',
+] as const;
+
+/** The signed-in account's current password, as the server re-checks it before a change. */
+export function readAccountPassword(flag: string | undefined) {
+  return readPassword({
+    flag,
+    env: 'CRYPTWEB_PASSWORD',
+    flagName: '--password',
+    prompt: 'Password: ',
+  });
+}
