@@ -148,6 +148,10 @@ describe('cryptweb commands for people', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^health\s+FAIL/m);
     expect(run.stdout).toContain('cannot reach the server');
-    expect(run.stdout).toContain('0/10 flows passed');
+    // Every flow that ran failed: the summary counts exactly the FAIL rows above it.
+    const summary = /\b0\/(\d+) flows passed/.exec(run.stdout);
+    expect(summary, run.stdout).not.toBeNull();
+    const failed = run.stdout.split('\n').filter((line) => /^\S+(\s\S+)*\s+FAIL\b/.test(line));
+    expect(failed).toHaveLength(Number(summary?.[1]));
   });
 });
