@@ -2,6 +2,7 @@ import { useEffect } from 'preact/hooks';
 import { AuthProvider, useAuth } from './auth.js';
 import { Page } from './components/page.js';
 import { AccountPage } from './pages/account.js';
+import { DevicePage } from './pages/device.js';
 import { DevicesPage } from './pages/devices.js';
 import { ForgotPasswordPage } from './pages/forgot-password.js';
 import { HistoryPage } from './pages/history.js';
@@ -120,6 +121,8 @@ function PageFor({ route }: { route: Route }) {
       return <AccountPage />;
     case 'security':
       return <SecurityPage />;
+    case 'device':
+      return <DevicePage />;
     case 'sign-in':
       return <SignInPage />;
     case 'sign-up':

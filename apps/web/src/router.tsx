@@ -8,6 +8,7 @@ export type Route =
   | 'devices'
   | 'account'
   | 'security'
+  | 'device'
   | 'sign-in'
   | 'sign-up'
   | 'verify'
@@ -21,6 +22,7 @@ const ROUTES = new Set<string>([
   'devices',
   'account',
   'security',
+  'device',
   'sign-in',
   'sign-up',
   'verify',
