@@ -157,6 +157,15 @@ export function describeError(
   };
 }
 
+/** A problem the form found itself, before asking the server (worded as the server would). */
+export function formProblem(
+  message: string,
+  reason: Reason,
+  fieldErrors: Record<string, string[]> = {},
+): Problem {
+  return { message, reason, retryAfterSeconds: undefined, fieldErrors, sessionGone: false };
+}
+
 /** The first message for a field, from INVALID_INPUT's `fieldErrors`. */
 export function fieldError(problem: Problem | null, field: string): string | undefined {
   return problem?.fieldErrors[field]?.[0];
