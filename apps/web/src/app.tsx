@@ -1,7 +1,9 @@
 import { useEffect } from 'preact/hooks';
+import { useIsAdmin } from './admin-access.js';
 import { AuthProvider, useAuth } from './auth.js';
 import { Page } from './components/page.js';
 import { AccountPage } from './pages/account.js';
+import { AdminPage } from './pages/admin.js';
 import { DevicePage } from './pages/device.js';
 import { DevicesPage } from './pages/devices.js';
 import { ForgotPasswordPage } from './pages/forgot-password.js';
@@ -31,6 +33,8 @@ const NAV: { route: Route; label: string }[] = [
   { route: 'account', label: 'Account' },
   { route: 'security', label: 'Security' },
 ];
+/** Shown only to admins; the server refuses everyone else's admin calls anyway. */
+const ADMIN_NAV = { route: 'admin', label: 'Admin' } as const;
 
 /** Routes a signed-in person has no use for: they go home instead. */
 const SIGNED_OUT_ONLY = new Set<Route>(['sign-in', 'sign-up', 'verify', 'forgot-password']);
@@ -39,6 +43,7 @@ function Shell() {
   const auth = useAuth();
   const { route } = useLocation();
   const signedIn = auth.status === 'signed-in';
+  const nav = useIsAdmin() ? [...NAV, ADMIN_NAV] : NAV;
 
   useEffect(() => {
     if (signedIn && SIGNED_OUT_ONLY.has(route)) navigate('home', {}, { replace: true });
@@ -91,7 +96,7 @@ function Shell() {
         {signedIn && (
           <nav aria-label="Main">
             <ul>
-              {NAV.map((item) => (
+              {nav.map((item) => (
                 <li key={item.route}>
                   <Link to={item.route} aria-current={route === item.route ? 'page' : undefined}>
                     {item.label}
@@ -123,6 +128,8 @@ function PageFor({ route }: { route: Route }) {
       return <SecurityPage />;
     case 'device':
       return <DevicePage />;
+    case 'admin':
+      return <AdminPage />;
     case 'sign-in':
       return <SignInPage />;
     case 'sign-up':

@@ -9,6 +9,7 @@ export type Route =
   | 'account'
   | 'security'
   | 'device'
+  | 'admin'
   | 'sign-in'
   | 'sign-up'
   | 'verify'
@@ -23,6 +24,7 @@ const ROUTES = new Set<string>([
   'account',
   'security',
   'device',
+  'admin',
   'sign-in',
   'sign-up',
   'verify',
