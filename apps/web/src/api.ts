@@ -11,6 +11,10 @@ export type Transfer = RouterOutputs['transfers']['list']['items'][number];
 export type Stats = RouterOutputs['transfers']['stats'];
 export type MfaStatus = RouterOutputs['mfa']['status'];
 export type SecurityEvent = RouterOutputs['account']['securityLog']['items'][number];
+export type DeviceRequest = RouterOutputs['auth']['device']['lookup'];
+export type AdminUser = RouterOutputs['admin']['users']['list']['items'][number];
+export type AdminUserDetail = RouterOutputs['admin']['users']['get'];
+export type AdminStats = RouterOutputs['admin']['stats'];
 
 /**
  * The API's origin: the page's own by default (the server serves the app under /app/, and the dev

@@ -1,7 +1,10 @@
 import { useEffect } from 'preact/hooks';
+import { useIsAdmin } from './admin-access.js';
 import { AuthProvider, useAuth } from './auth.js';
 import { Page } from './components/page.js';
 import { AccountPage } from './pages/account.js';
+import { AdminPage } from './pages/admin.js';
+import { DevicePage } from './pages/device.js';
 import { DevicesPage } from './pages/devices.js';
 import { ForgotPasswordPage } from './pages/forgot-password.js';
 import { HistoryPage } from './pages/history.js';
@@ -30,6 +33,8 @@ const NAV: { route: Route; label: string }[] = [
   { route: 'account', label: 'Account' },
   { route: 'security', label: 'Security' },
 ];
+/** Shown only to admins; the server refuses everyone else's admin calls anyway. */
+const ADMIN_NAV = { route: 'admin', label: 'Admin' } as const;
 
 /** Routes a signed-in person has no use for: they go home instead. */
 const SIGNED_OUT_ONLY = new Set<Route>(['sign-in', 'sign-up', 'verify', 'forgot-password']);
@@ -38,6 +43,7 @@ function Shell() {
   const auth = useAuth();
   const { route } = useLocation();
   const signedIn = auth.status === 'signed-in';
+  const nav = useIsAdmin() ? [...NAV, ADMIN_NAV] : NAV;
 
   useEffect(() => {
     if (signedIn && SIGNED_OUT_ONLY.has(route)) navigate('home', {}, { replace: true });
@@ -90,7 +96,7 @@ function Shell() {
         {signedIn && (
           <nav aria-label="Main">
             <ul>
-              {NAV.map((item) => (
+              {nav.map((item) => (
                 <li key={item.route}>
                   <Link to={item.route} aria-current={route === item.route ? 'page' : undefined}>
                     {item.label}
@@ -120,6 +126,10 @@ function PageFor({ route }: { route: Route }) {
       return <AccountPage />;
     case 'security':
       return <SecurityPage />;
+    case 'device':
+      return <DevicePage />;
+    case 'admin':
+      return <AdminPage />;
     case 'sign-in':
       return <SignInPage />;
     case 'sign-up':

@@ -67,6 +67,19 @@ export const SIGN_IN_REPORT_MESSAGES: Partial<Record<Reason, string>> = {
 };
 
 /**
+ * The reasons of `auth.device.*` worded for the device page: there TOKEN_* speak of the code an
+ * app (the CLI) shows, which lives 10 minutes and is decided once.
+ */
+export const DEVICE_CODE_MESSAGES: Partial<Record<Reason, string>> = {
+  TOKEN_INVALID:
+    'No sign-in is waiting for this code. Check it against the code your app shows, or start the sign-in again there.',
+  TOKEN_EXPIRED:
+    'This code has expired: codes last 10 minutes. Start the sign-in again in your app.',
+  TOKEN_USED:
+    'This code was already approved or denied. Start the sign-in again in your app if you still need it.',
+};
+
+/**
  * What the browser's WebAuthn errors (DOMException names, kept by @simplewebauthn/browser) mean
  * to the person. NotAllowedError and AbortError are left out: a closed dialog is no error, and
  * the pages say so calmly (see `passkeys.ts`).
@@ -142,6 +155,15 @@ export function describeError(
     fieldErrors: {},
     sessionGone: false,
   };
+}
+
+/** A problem the form found itself, before asking the server (worded as the server would). */
+export function formProblem(
+  message: string,
+  reason: Reason,
+  fieldErrors: Record<string, string[]> = {},
+): Problem {
+  return { message, reason, retryAfterSeconds: undefined, fieldErrors, sessionGone: false };
 }
 
 /** The first message for a field, from INVALID_INPUT's `fieldErrors`. */

@@ -70,3 +70,45 @@ export function useFocusOnMount<T extends HTMLElement>() {
   }, []);
   return ref;
 }
+
+/** One page of a list the server hands out by cursor (`{items, nextCursor}`). */
+export interface ListPage<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * A list loaded page by page: the first page on mount and whenever `fetchPage` changes (keep it
+ * in a useCallback, with its filters as dependencies), more pages appended by `more`. Calls go
+ * through `run` (from useAction), so busy and errors show as for any other call.
+ */
+export function usePagedList<T>(
+  fetchPage: (cursor: string | undefined) => Promise<ListPage<T>>,
+  run: (call: () => Promise<void>) => Promise<void>,
+) {
+  const [items, setItems] = useState<T[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+
+  const load = useCallback(
+    async (after?: string) => {
+      const page = await fetchPage(after);
+      setItems((list) => (after ? [...(list ?? []), ...page.items] : page.items));
+      setCursor(page.nextCursor);
+    },
+    [fetchPage],
+  );
+
+  useEffect(() => {
+    void run(() => load());
+  }, [run, load]);
+
+  return {
+    items,
+    /** Whether a next page exists. */
+    hasMore: cursor !== null,
+    reload: () => void run(() => load()),
+    more: () => {
+      if (cursor) void run(() => load(cursor));
+    },
+  };
+}

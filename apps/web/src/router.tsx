@@ -8,6 +8,8 @@ export type Route =
   | 'devices'
   | 'account'
   | 'security'
+  | 'device'
+  | 'admin'
   | 'sign-in'
   | 'sign-up'
   | 'verify'
@@ -21,6 +23,8 @@ const ROUTES = new Set<string>([
   'devices',
   'account',
   'security',
+  'device',
+  'admin',
   'sign-in',
   'sign-up',
   'verify',

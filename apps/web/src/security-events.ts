@@ -1,4 +1,4 @@
-import type { SecurityEvent } from './api.js';
+import type { SecurityEvent, SessionView } from './api.js';
 
 export type SecurityEventType = SecurityEvent['type'];
 export type SecurityFlag = SecurityEvent['flags'][number];
@@ -68,6 +68,8 @@ function revokedWords(event: SecurityEvent): string {
   switch (text(event, 'reason')) {
     case 'signed-out':
       return 'Signed out';
+    case 'revoked-by-admin':
+      return 'Signed out by an admin';
     case 'reported-not-me':
       return 'Sign-in reported as not you: that device was signed out';
     case 'revoked-all': {
@@ -116,7 +118,7 @@ export function describeEvent(event: SecurityEvent): string {
     case 'account-disabled':
       return 'Account disabled';
     case 'admin-action':
-      return 'An administrator changed your account';
+      return adminActionEvent(event, 'owner');
   }
 }
 
@@ -127,4 +129,55 @@ export function browserOn(event: {
 }): string | null {
   if (event.browser && event.os) return `${event.browser} on ${event.os}`;
   return event.browser ?? event.os ?? null;
+}
+
+/** "Work laptop", else "Chrome 140 on Linux", else "Unknown device". */
+export function deviceLabel(session: Pick<SessionView, 'device'>): string {
+  return session.device.name ?? browserOn(session.device) ?? 'Unknown device';
+}
+
+/** What an admin did to `target`, from `detail.action` (set by the server's admin procedures). */
+function adminActionWords(event: SecurityEvent, target: string): string {
+  switch (text(event, 'action')) {
+    case 'set-role':
+      return text(event, 'role') === 'admin'
+        ? `made ${target} an admin`
+        : `made ${target} a user, no longer an admin`;
+    case 'disable': {
+      const reason = text(event, 'reason');
+      return reason ? `disabled ${target} (“${reason}”)` : `disabled ${target}`;
+    }
+    case 'enable':
+      return `enabled ${target} again`;
+    case 'revoke-session':
+      return `signed out a session of ${target}`;
+    default:
+      return `changed ${target}`;
+  }
+}
+
+/**
+ * An admin action in plain words. The server records one event for the admin who acted
+ * (`detail.targetUserId`) and one for the account acted on (`detail.actorUserId`), so the same
+ * action reads differently in each log, and differently again to an admin reading another's.
+ */
+function adminActionEvent(event: SecurityEvent, reader: 'owner' | 'admin'): string {
+  // Promoted at verification or startup because the server's configuration lists the address.
+  if (text(event, 'via') === 'ADMIN_EMAILS') {
+    return 'Made an admin: the server’s ADMIN_EMAILS lists this address';
+  }
+  if (text(event, 'targetUserId')) {
+    return reader === 'owner'
+      ? `As admin, you ${adminActionWords(event, 'an account')}`
+      : `As admin, this account ${adminActionWords(event, 'another account')}`;
+  }
+  return `An admin ${adminActionWords(event, reader === 'owner' ? 'your account' : 'this account')}`;
+}
+
+/**
+ * An event as an admin reads it in another account's log: as `describeEvent`, except that an
+ * admin action speaks of "this account", not "your account".
+ */
+export function describeEventForAdmin(event: SecurityEvent): string {
+  return event.type === 'admin-action' ? adminActionEvent(event, 'admin') : describeEvent(event);
 }

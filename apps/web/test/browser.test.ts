@@ -300,13 +300,15 @@ describe('the web app', () => {
     await first.getByLabel('Email', { exact: true }).fill(carol.email);
     await signIn(first, carol, 'Carol desktop', NEW_PASSWORD);
     await openNav(second, 'Account');
-    await second.getByLabel('Current password').fill('not my password');
-    await second.getByLabel('New password', { exact: true }).fill(PASSWORD);
-    await second.getByLabel('Repeat the new password').fill(PASSWORD);
-    await second.getByRole('button', { name: 'Change password' }).click();
+    // The Account page asks for the current password in several forms: this is the password's.
+    const passwordForm = second.getByRole('region', { name: 'Change password' });
+    await passwordForm.getByLabel('Current password').fill('not my password');
+    await passwordForm.getByLabel('New password', { exact: true }).fill(PASSWORD);
+    await passwordForm.getByLabel('Repeat the new password').fill(PASSWORD);
+    await passwordForm.getByRole('button', { name: 'Change password' }).click();
     await alertWith(second, /current password is not right/);
-    await second.getByLabel('Current password').fill(NEW_PASSWORD);
-    await second.getByRole('button', { name: 'Change password' }).click();
+    await passwordForm.getByLabel('Current password').fill(NEW_PASSWORD);
+    await passwordForm.getByRole('button', { name: 'Change password' }).click();
     await second.getByText('Password changed. Your other devices were signed out').waitFor();
     await screenshot(second, '10-account-narrow');
     await alertWith(first, /This device was signed out/);

@@ -1,18 +1,17 @@
-import { Fragment } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { SecurityEvent, SessionView } from '../api.js';
 import { useAuth } from '../auth.js';
-import { formatExact, formatRelative } from '../format.js';
 import { useAction } from '../hooks.js';
 import { Link } from '../router.js';
 import {
   browserOn,
   describeEvent,
   EVENT_TYPES,
-  FLAGS,
   type SecurityEventType,
 } from '../security-events.js';
+import { EventSummary, Tag } from './event-summary.js';
 import { Notice, ProblemAlert } from './messages.js';
+import { ShowMore } from './show-more.js';
 
 /** Events per page: enough to see a day's sign-ins without the list burying the page. */
 const PAGE_SIZE = 10;
@@ -134,31 +133,11 @@ export function SecurityLog() {
               session !== null && !thisDevice && live.has(session) ? session : null;
             return (
               <li key={event.id} class={event.flags.length > 0 ? 'flagged' : undefined}>
-                <div>
-                  <p>
-                    <strong>{describeEvent(event)}</strong>
-                    {/* Spaces between the tags, so they read as words, not one run-on. */}
-                    {thisDevice && (
-                      <>
-                        {' '}
-                        <span class="tag current">This device</span>
-                      </>
-                    )}
-                    {event.flags.map((flag) => (
-                      <Fragment key={flag}>
-                        {' '}
-                        <span class="tag flag">{FLAGS[flag]}</span>
-                      </Fragment>
-                    ))}
-                  </p>
-                  <p class="muted">
-                    <time dateTime={event.at.toISOString()} title={formatExact(event.at)}>
-                      {formatRelative(event.at)}
-                    </time>
-                    {` · ${where}`}
-                    {event.ip ? ` · ${event.ip}` : ''}
-                  </p>
-                </div>
+                <EventSummary
+                  event={event}
+                  title={describeEvent(event)}
+                  tags={thisDevice && <Tag kind="current">This device</Tag>}
+                />
                 {disownable && (
                   <button
                     type="button"
@@ -174,11 +153,7 @@ export function SecurityLog() {
           })}
         </ul>
       )}
-      {cursor && (
-        <button type="button" onClick={loadMore} disabled={busy}>
-          {busy ? 'Loading…' : 'Show more'}
-        </button>
-      )}
+      <ShowMore hasMore={cursor !== null} busy={busy} onMore={loadMore} />
     </section>
   );
 }

@@ -1,44 +1,14 @@
-import { useState } from 'preact/hooks';
 import { useAuth } from '../auth.js';
-import { CURRENT_PASSWORD_WRONG, CurrentPasswordField } from '../components/credential-fields.js';
-import { Field } from '../components/field.js';
-import { Notice, ProblemAlert, SubmitButton } from '../components/messages.js';
+import { DataExport, DeleteAccount } from '../components/account-data.js';
+import { EmailChange } from '../components/email-change.js';
 import { Page } from '../components/page.js';
-import { fieldError } from '../errors.js';
+import { PasswordChange } from '../components/password-change.js';
+import { ProfileForm } from '../components/profile-form.js';
 import { formatDate } from '../format.js';
-import { useAction, useCountdown } from '../hooks.js';
 
+/** The account itself (SPEC §10): name, email, password, its data, and deleting it. */
 export function AccountPage() {
-  const { client, me } = useAuth();
-  const [currentPassword, setCurrentPassword] = useState('');
-  const [newPassword, setNewPassword] = useState('');
-  const [repeat, setRepeat] = useState('');
-  const [changed, setChanged] = useState(false);
-  const { busy, problem, setProblem, run } = useAction(CURRENT_PASSWORD_WRONG);
-  const wait = useCountdown(problem);
-
-  const onSubmit = (event: Event) => {
-    event.preventDefault();
-    setChanged(false);
-    if (newPassword !== repeat) {
-      setProblem({
-        message: 'The two new passwords do not match.',
-        reason: 'PASSWORDS_DIFFER',
-        retryAfterSeconds: undefined,
-        fieldErrors: {},
-        sessionGone: false,
-      });
-      return;
-    }
-    void run(async () => {
-      await client.auth.changePassword.mutate({ currentPassword, newPassword });
-      setCurrentPassword('');
-      setNewPassword('');
-      setRepeat('');
-      setChanged(true);
-    });
-  };
-
+  const { me } = useAuth();
   return (
     <Page title="Account">
       {me && (
@@ -57,49 +27,11 @@ export function AccountPage() {
           </div>
         </dl>
       )}
-      <section class="panel" aria-labelledby="password-heading">
-        <h2 id="password-heading">Change password</h2>
-        {changed && (
-          <Notice tone="success">
-            Password changed. Your other devices were signed out; this one stays signed in.
-          </Notice>
-        )}
-        <ProblemAlert problem={problem} />
-        <form onSubmit={onSubmit} class="stack">
-          <CurrentPasswordField
-            problem={problem}
-            value={currentPassword}
-            onValue={setCurrentPassword}
-          />
-          <Field
-            label="New password"
-            hint="8 to 128 characters. Common passwords are refused."
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={8}
-            maxLength={128}
-            value={newPassword}
-            onValue={setNewPassword}
-            error={
-              fieldError(problem, 'newPassword') ??
-              (problem?.reason === 'WEAK_PASSWORD' ? 'is too common' : undefined)
-            }
-          />
-          <Field
-            label="Repeat the new password"
-            type="password"
-            autoComplete="new-password"
-            required
-            value={repeat}
-            onValue={setRepeat}
-            error={problem?.reason === 'PASSWORDS_DIFFER' ? 'does not match' : undefined}
-          />
-          <SubmitButton busy={busy} wait={wait} busyLabel="Changing…">
-            Change password
-          </SubmitButton>
-        </form>
-      </section>
+      <ProfileForm />
+      <EmailChange />
+      <PasswordChange />
+      <DataExport />
+      <DeleteAccount />
     </Page>
   );
 }

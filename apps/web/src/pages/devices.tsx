@@ -5,12 +5,7 @@ import { Notice, ProblemAlert } from '../components/messages.js';
 import { Page } from '../components/page.js';
 import { formatDate } from '../format.js';
 import { useAction } from '../hooks.js';
-import { browserOn } from '../security-events.js';
-
-/** "Work laptop", else "Chrome 140 on Linux", else "Unknown device". */
-function deviceLabel(session: SessionView): string {
-  return session.device.name ?? browserOn(session.device) ?? 'Unknown device';
-}
+import { deviceLabel } from '../security-events.js';
 
 export function DevicesPage() {
   const auth = useAuth();

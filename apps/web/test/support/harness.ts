@@ -73,6 +73,11 @@ export interface HarnessOptions {
    * passkey tests run on `localhost`.
    */
   host?: '127.0.0.1' | 'localhost';
+  /**
+   * ADMIN_EMAILS: these accounts become admins once verified (SPEC §10). The server reads it at
+   * start, so a test names its admins' addresses before the harness starts.
+   */
+  adminEmails?: string[];
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -93,6 +98,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     BCRYPT_COST: '4',
     JWT_SECRET: 'web-test-secret-that-is-at-least-32-bytes',
     LOG_LEVEL: 'warn',
+    ADMIN_EMAILS: (opts.adminEmails ?? []).join(','),
     RATE_LIMITS: JSON.stringify({
       'signIn.ip': { max: 1000, windowSeconds: 60 },
       'signIn.emailIp': { max: 1000, windowSeconds: 60 },

@@ -9,7 +9,9 @@ export interface Mail {
     | 'password-changed'
     | 'passkey-added'
     | 'passkey-removed'
-    | 'new-sign-in';
+    | 'new-sign-in'
+    | 'email-change'
+    | 'email-changed';
   text: string;
   code?: string;
   token?: string;
