@@ -7,6 +7,7 @@ CREATE TABLE "device_authorizations" (
 	"user_agent" text,
 	"status" text DEFAULT 'pending' NOT NULL,
 	"user_id" uuid,
+	"approved_by_session_id" uuid,
 	"amr" text[],
 	"poll_interval_seconds" integer DEFAULT 5 NOT NULL,
 	"last_polled_at" timestamp with time zone,

@@ -56,6 +56,9 @@ describe('account.changeEmail and account.confirmEmailChange', () => {
   it('mails a code to the new address; confirming moves the account and tells the old one', async () => {
     const user = await signedInUser(server, { name: 'Cleo' });
     const newEmail = uniqueEmail('cleo.new');
+    // A reset link mailed to the old address before the change.
+    await server.client().auth.forgotPassword.mutate({ email: user.email });
+    const oldLink = await waitForMail(server.dataDir, user.email, 'reset-password');
     await expect(
       user.client.account.changeEmail.mutate({
         newEmail: `  ${newEmail.toUpperCase()} `,
@@ -80,6 +83,16 @@ describe('account.changeEmail and account.confirmEmailChange', () => {
       server.client().auth.signIn.mutate({ email: user.email, password: user.password }),
     );
     expect(old.reason).toBe('INVALID_CREDENTIALS');
+
+    // Whoever holds the old mailbox cannot take the account with a link sent there.
+    const stale = await errorData(
+      server.client().auth.resetPassword.mutate({
+        token: oldLink.token ?? '',
+        password: 'taken over by the old mailbox',
+        confirmPassword: 'taken over by the old mailbox',
+      }),
+    );
+    expect(stale.reason).toBe('TOKEN_INVALID');
 
     const log = await user.client.account.securityLog.query({ type: 'email-changed' });
     expect(log.items).toHaveLength(1);

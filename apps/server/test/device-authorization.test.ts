@@ -3,7 +3,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceAuthorizations } from '../src/db/schema.js';
 import { sha256 } from '../src/services/secrets.js';
-import { clientWithToken, signedInUser } from './support/accounts.js';
+import { clientWithToken, signedInUser, signInAs, verifiedAccount } from './support/accounts.js';
 import { errorData } from './support/errors.js';
 import { roomyLimits } from './support/limits.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -69,6 +69,18 @@ describe('device authorization (SPEC §11)', () => {
       (await errorData(approver.client.auth.device.approve.mutate({ userCode: codes.userCode })))
         .reason,
     ).toBe('TOKEN_USED');
+  });
+
+  it('an approval dies with the session that gave it', async () => {
+    const account = await verifiedAccount(server, 'Owner');
+    const owner = await signInAs(server, account);
+    const stolen = await signInAs(server, account);
+    const codes = await started();
+    await stolen.client.auth.device.approve.mutate({ userCode: codes.userCode });
+    // The owner ends the session that approved before the code was used.
+    await owner.client.sessions.revokeAll.mutate({ includeCurrent: false });
+    expect(await pollNow(codes.deviceCode)).toEqual({ status: 'denied' });
+    expect(await pollNow(codes.deviceCode)).toEqual({ status: 'denied' });
   });
 
   it('polling faster than the interval answers slow_down and lengthens it', async () => {

@@ -248,6 +248,8 @@ describe('"this wasn\'t me" (SPEC §10)', () => {
 
   it('ends that session and its live subscription within 1 s, mails a reset link, and works once', async () => {
     const { account, intruder, device, token } = await reportedSetup(server);
+    // The intruder's device signed in again meanwhile: known by then, so no second mail.
+    const again = await signedIn(account, { device: DEVICE_B, ip: '203.0.113.66' });
     const started = performance.now();
     await server.client().auth.reportSignIn.mutate({ token });
     // SPEC §10: within 1 s; 500 ms more for a loaded runner.
@@ -257,6 +259,10 @@ describe('"this wasn\'t me" (SPEC §10)', () => {
       (await errorData(clientWithToken(server, intruder.accessToken).auth.me.query())).code,
     ).toBe('UNAUTHORIZED');
     await waitForMail(server.dataDir, account.email, 'reset-password');
+    // The whole device goes, not only the reported session.
+    expect((await errorData(clientWithToken(server, again.accessToken).auth.me.query())).code).toBe(
+      'UNAUTHORIZED',
+    );
 
     expect((await errorData(server.client().auth.reportSignIn.mutate({ token }))).reason).toBe(
       'TOKEN_USED',
@@ -271,7 +277,7 @@ describe('"this wasn\'t me" (SPEC §10)', () => {
     expect(reported).toEqual([
       expect.objectContaining({
         sessionId: intruder.session.id,
-        detail: { reason: 'reported-not-me' },
+        detail: { reason: 'reported-not-me', sessions: 2 },
       }),
     ]);
   });

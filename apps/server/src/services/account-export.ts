@@ -3,6 +3,7 @@ import { sessions } from '../db/schema.js';
 import { DomainError } from '../errors.js';
 import type { UserRole } from '../schemas.js';
 import type { ServiceDeps } from './deps.js';
+import { limit } from './rate-limit.js';
 import { listEvents, type SecurityEventView } from './security-log.js';
 import { type AuthSession, type SessionView, toSessionView } from './sessions.js';
 import { listTransfers, type TransferView } from './transfers.js';
@@ -43,10 +44,11 @@ async function everyPage<T>(
  * refresh tokens, no password hash, no second-factor secrets.
  */
 export async function exportAccount(
-  deps: Pick<ServiceDeps, 'db'>,
+  deps: Pick<ServiceDeps, 'db' | 'env'>,
   auth: AuthSession,
 ): Promise<AccountExport> {
   const { db } = deps;
+  await limit(deps, 'accountExport.user', auth.userId);
   const user = await findUserById(db, auth.userId);
   if (!user || user.deletedAt) throw new DomainError('UNAUTHENTICATED');
   const sessionRows = await db

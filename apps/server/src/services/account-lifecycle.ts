@@ -1,6 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { emailChanges, users } from '../db/schema.js';
+import { emailChanges, passwordResetTokens, signInReports, users } from '../db/schema.js';
 import { DomainError, isUniqueViolation } from '../errors.js';
 import { enqueueMail } from '../mail/outbox.js';
 import { confirmEmailChangeMessage, emailChangedMessage } from '../mail/templates.js';
@@ -155,6 +155,22 @@ export async function confirmEmailChange(
         .where(eq(users.id, before.id))
         .returning();
       if (!after) throw new DomainError('CODE_INVALID');
+      // Links mailed to the old address stop working: people change address when they lose or
+      // distrust that mailbox, and whoever holds it must not reset the password from it.
+      await tx
+        .update(passwordResetTokens)
+        .set({ voidedAt: sql`now()` })
+        .where(
+          and(
+            eq(passwordResetTokens.userId, before.id),
+            isNull(passwordResetTokens.usedAt),
+            isNull(passwordResetTokens.voidedAt),
+          ),
+        );
+      await tx
+        .update(signInReports)
+        .set({ usedAt: sql`now()` })
+        .where(and(eq(signInReports.userId, before.id), isNull(signInReports.usedAt)));
       await recordEvent(tx, {
         ...eventOf(deps, auth),
         type: 'email-changed',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { rateLimitSubject } from '../client-ip.js';
 import type { Database } from '../db/client.js';
-import { mfaChallenges, refreshTokens, sessions, users } from '../db/schema.js';
+import { emailChanges, mfaChallenges, refreshTokens, sessions, users } from '../db/schema.js';
 import { DomainError } from '../errors.js';
 import { enqueueMail } from '../mail/outbox.js';
 import { passwordChangedMessage } from '../mail/templates.js';
@@ -268,6 +268,8 @@ export async function changePassword(
     await forgetDevices(tx, user.id, auth.deviceId);
     // A sign-in half done with the old password must not finish with the new one in place.
     await tx.delete(mfaChallenges).where(eq(mfaChallenges.userId, user.id));
+    // So does an email change started before it (by whoever held the account then).
+    await tx.delete(emailChanges).where(eq(emailChanges.userId, user.id));
     await recordEvent(tx, {
       userId: user.id,
       type: 'password-changed',

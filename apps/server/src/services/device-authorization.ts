@@ -1,13 +1,13 @@
 import { randomInt } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { rateLimitSubject } from '../client-ip.js';
-import { deviceAuthorizations } from '../db/schema.js';
+import { deviceAuthorizations, sessions } from '../db/schema.js';
 import { DomainError } from '../errors.js';
 import type { ServiceDeps } from './deps.js';
 import { limit } from './rate-limit.js';
 import { randomToken, sha256 } from './secrets.js';
 import { type ClientInfo, type SignedIn, startSession } from './session-start.js';
-import { type AuthSession, callerRows } from './sessions.js';
+import { type AuthSession, callerRows, liveSession } from './sessions.js';
 import { describeDevice } from './user-agent.js';
 import { findUserById } from './users.js';
 
@@ -90,6 +90,7 @@ export async function pollDeviceAuthorization(
         status: t.status,
         userId: t.userId,
         amr: t.amr,
+        approvedBy: t.approvedBySessionId,
         clientName: t.clientName,
         clientDeviceId: t.clientDeviceId,
         interval: t.pollIntervalSeconds,
@@ -111,7 +112,16 @@ export async function pollDeviceAuthorization(
     if (row.tooSoon) return { status: 'slow_down' };
     if (row.status === 'pending' || row.status === 'denied') return { status: row.status };
     const user = row.userId ? await findUserById(tx, row.userId) : undefined;
-    if (!user) return { status: 'expired' };
+    if (!user || !row.approvedBy) return { status: 'expired' };
+    // The approval stands only while the session that gave it does (see the column's comment).
+    const [approver] = await tx
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(and(eq(sessions.id, row.approvedBy), liveSession(deps.env)));
+    if (!approver) {
+      await tx.update(t).set({ status: 'denied' }).where(eq(t.deviceCodeHash, hash));
+      return { status: 'denied' };
+    }
     await tx.update(t).set({ status: 'consumed' }).where(eq(t.deviceCodeHash, hash));
     return startSession(deps, tx, user, {
       deviceId: row.clientDeviceId ?? crypto.randomUUID(),
@@ -182,7 +192,12 @@ export async function decideDeviceAuthorization(
   const { session } = await callerRows(deps.db, auth);
   const [decided] = await deps.db
     .update(deviceAuthorizations)
-    .set({ status: decision, userId: auth.userId, amr: session.amr })
+    .set({
+      status: decision,
+      userId: auth.userId,
+      approvedBySessionId: auth.sessionId,
+      amr: session.amr,
+    })
     .where(
       and(
         eq(deviceAuthorizations.deviceCodeHash, row.deviceCodeHash),

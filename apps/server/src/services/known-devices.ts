@@ -61,3 +61,10 @@ export async function forgetDevices(db: Database, userId: string, except?: strin
       ),
     );
 }
+
+/** Forgets one device of the account (reported as not the owner's). */
+export async function forgetDevice(db: Database, userId: string, deviceId: string) {
+  await db
+    .delete(knownDevices)
+    .where(and(eq(knownDevices.userId, userId), eq(knownDevices.deviceId, deviceId)));
+}

@@ -37,6 +37,8 @@ export const DEFAULT_LIMITS = {
   // nor probe many addresses for EMAIL_TAKEN, and no address gets flooded from many accounts.
   'changeEmail.user': { max: 5, windowSeconds: HOUR },
   'changeEmail.email': { max: 5, windowSeconds: HOUR },
+  // An export reads everything the account has: a few per 15 minutes, whatever the batching.
+  'accountExport.user': { max: 3, windowSeconds: 15 * 60 },
 } satisfies Record<string, WindowLimit>;
 
 export type LimitName = keyof typeof DEFAULT_LIMITS;

@@ -1,10 +1,11 @@
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { sessions, signInReports } from '../db/schema.js';
 import { DomainError } from '../errors.js';
 import { enqueueMail } from '../mail/outbox.js';
 import { newSignInMessage, type SignInPlace } from '../mail/templates.js';
 import type { ServiceDeps } from './deps.js';
+import { forgetDevice } from './known-devices.js';
 import { sendResetLink } from './password-reset.js';
 import { randomToken, sha256 } from './secrets.js';
 import { recordEvent } from './security-log.js';
@@ -63,17 +64,33 @@ export async function reportSignIn(deps: ServiceDeps, token: string): Promise<{ 
     }
     const user = await findUserById(tx, report.userId);
     if (!user) throw new DomainError('TOKEN_INVALID');
+    // The reported device, not only the reported session: a device that signed in again since
+    // (no mail the second time, it was known by then) goes too, and becomes a stranger again
+    // (mailed on its next sign-in, no exemption from the lockout).
+    const [reported] = await tx
+      .select({ deviceId: sessions.deviceId })
+      .from(sessions)
+      .where(eq(sessions.id, report.sessionId));
     const ended = await tx
       .update(sessions)
       .set({ revokedAt: sql`now()`, revokedReason: 'reported' })
-      .where(and(eq(sessions.id, report.sessionId), isNull(sessions.revokedAt)))
+      .where(
+        and(
+          eq(sessions.userId, user.id),
+          isNull(sessions.revokedAt),
+          reported
+            ? or(eq(sessions.id, report.sessionId), eq(sessions.deviceId, reported.deviceId))
+            : eq(sessions.id, report.sessionId),
+        ),
+      )
       .returning({ id: sessions.id });
+    if (reported) await forgetDevice(tx, user.id, reported.deviceId);
     await recordEvent(tx, {
       userId: user.id,
       type: 'session-revoked',
       origin: deps.request,
       sessionId: report.sessionId,
-      detail: { reason: 'reported-not-me' },
+      detail: { reason: 'reported-not-me', sessions: ended.length },
     });
     await sendResetLink(deps, tx, user);
     return ended.map((row) => row.id);

@@ -92,6 +92,12 @@ export const deviceAuthorizations = pgTable(
       .default('pending'),
     /** Who approved or denied it, and the approving session's proof (its `amr`). */
     userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    /**
+     * The session that approved: the code opens a session only while that one is live, so
+     * whatever ends it (revocation, "not me", a password change elsewhere, disabling) ends an
+     * approval waiting to be used too.
+     */
+    approvedBySessionId: uuid('approved_by_session_id'),
     amr: text('amr').array(),
     pollIntervalSeconds: integer('poll_interval_seconds').notNull().default(5),
     lastPolledAt: timestamptz('last_polled_at'),
