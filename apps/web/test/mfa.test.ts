@@ -64,7 +64,7 @@ describe('two-factor authentication in the web app', () => {
       origin: harness.site.url,
     });
     const status = page.locator('.totals');
-    expect(await status.textContent()).toMatch(/Two-factor authentication\s*Off/);
+    await expect.poll(() => status.textContent()).toMatch(/Two-factor authentication\s*Off/);
 
     // A wrong password first: INVALID_CREDENTIALS speaks of the current password.
     await page.getByLabel('Current password').fill('not my password');
@@ -116,8 +116,8 @@ describe('two-factor authentication in the web app', () => {
 
     await page.getByRole('button', { name: 'I have stored them' }).click();
     await expect.poll(() => readCodes(page)).toEqual([]);
-    expect(await status.textContent()).toMatch(/Two-factor authentication\s*On/);
-    expect(await status.textContent()).toMatch(/Recovery codes left\s*10/);
+    await expect.poll(() => status.textContent()).toMatch(/Two-factor authentication\s*On/);
+    await expect.poll(() => status.textContent()).toMatch(/Recovery codes left\s*10/);
 
     // Sign-in now has a second step: a code of the app.
     await signInWithCode(page, who, app.next());
@@ -156,7 +156,8 @@ describe('two-factor authentication in the web app', () => {
     await off.getByLabel('Authentication code').fill(fresh[0] ?? '');
     await off.getByRole('button', { name: 'Turn off' }).click();
     await page.getByText('Two-factor authentication is off.').waitFor();
-    expect(await status.textContent()).toMatch(/Two-factor authentication\s*Off/);
+    // The status is read again after the notice: wait for that answer, as above.
+    await expect.poll(() => status.textContent()).toMatch(/Two-factor authentication\s*Off/);
 
     // Sign-in is back to the password alone.
     await page.getByRole('button', { name: 'Sign out' }).click();
